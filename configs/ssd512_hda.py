@@ -1,0 +1,71 @@
+# SSD-512 (VGG16) person detector on HDA, trained with MMDetection's stock SSD-512 recipe.
+#
+#   tools/dist_train.sh configs/ssd512_hda.py 4 \
+#       --cfg-options data_root=/data/HDA_Dataset_V1.3/ backbone_weights=/models/vgg16_caffe.pth
+#
+# Only what HDA needs differs from mmdet::ssd/ssd512_coco.py: one class (person), the HDA
+# data set with a camera-disjoint split, ignore regions honoured by the assigner, VOC AP
+# on person, and every weight file taken from a local path (nothing is downloaded).
+_base_ = 'mmdet::ssd/ssd512_coco.py'
+
+custom_imports = dict(imports=['hda_plugin'], allow_failed_imports=False)
+
+# --- local paths ------------------------------------------------------------------------
+# HDA release root holding hda_annotations/ and hda_frames/ (run
+# tools/dataset_converters/hda_seq_to_frames.py on it once).
+data_root = 'data/HDA_Dataset_V1.3/'
+# MMDetection's caffe VGG16 (the file behind open-mmlab://vgg16_caffe, vgg16_caffe-292e1171.pth)
+# as a local file. Set to None only for tests: SSD-512 from a random VGG diverges.
+backbone_weights = 'checkpoints/vgg16_caffe-292e1171.pth'
+
+# --- camera split (camera-disjoint; 02, the omni view, is left out as in the HDA
+# benchmark) -------------------------------------------------------------------------------
+train_cameras = [17, 18, 40, 50, 53, 56, 57, 59]
+val_cameras = [19, 54, 58, 60]
+# HDA records at 5 fps; neighbouring frames are near-duplicates.
+train_frame_step = 5
+val_frame_step = 1
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(type='Pretrained', checkpoint=backbone_weights)
+        if backbone_weights else None),
+    bbox_head=dict(num_classes=1),
+    # crowd / personUnk regions: anchors inside them are neither positives nor negatives.
+    train_cfg=dict(assigner=dict(ignore_iof_thr=0.5)))
+
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='RepeatDataset',
+        times=1,
+        dataset=dict(
+            type='HDADataset',
+            data_root=data_root,
+            cameras=train_cameras,
+            frame_step=train_frame_step,
+            filter_cfg=dict(filter_empty_gt=True, min_size=32),
+            pipeline={{_base_.train_pipeline}})))
+val_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='HDADataset',
+        data_root=data_root,
+        cameras=val_cameras,
+        frame_step=val_frame_step,
+        test_mode=True,
+        pipeline={{_base_.test_pipeline}}))
+test_dataloader = val_dataloader
+
+# Person AP as VOC computes it: area under the curve and the VOC07 11-point variant.
+val_evaluator = [
+    dict(type='VOCMetric', metric='mAP', eval_mode='area', prefix='voc'),
+    dict(type='VOCMetric', metric='mAP', eval_mode='11points', prefix='voc11'),
+]
+test_evaluator = val_evaluator
+
+# SSD's own hooks, restated because lists replace the base's whole.
+custom_hooks = [
+    dict(type='NumClassCheckHook'),
+    dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
+]

@@ -1,0 +1,13 @@
+"""hda-ssd: MMDetection 3.x plugin for SSD person detectors on the HDA data set.
+
+Importing the package registers its components in MMDetection's registries and applies
+the stack workarounds of :mod:`hda_plugin.compat`.
+"""
+from .compat import apply_patches
+from .version import __version__
+
+apply_patches()
+
+from .datasets import *  # noqa: F401,F403,E402
+
+__all__ = ['__version__']

@@ -1,0 +1,113 @@
+"""Workarounds for defects of the pinned OpenMMLab stack, each in one named place.
+
+Applied once when :mod:`hda_plugin` is imported (configs pull it in through
+``custom_imports``), so a stock MMDetection config with ``custom_imports`` gets them too.
+
+1. mmdet 3.3.0 SSD cannot predict: ``BaseDenseHead._predict_by_feat_single`` reads
+   ``self.loss_cls``, which ``SSDHead`` never defines (open-mmlab/mmdetection#11063,
+   #11305, #11780; fix PR #11524 unmerged).
+2. mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; torch >= 2.6 then
+   refuses mmengine's own checkpoints when resuming or loading (fixed on mmengine main,
+   unreleased).
+3. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and wraps the model
+   in DDP with ``device_ids=[LOCAL_RANK]``; both fail on a machine without CUDA.
+"""
+import os
+import os.path as osp
+
+import torch
+from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import MODEL_WRAPPERS
+
+__all__ = ['apply_patches', 'init_cpu_distributed', 'CPUDistributedDataParallel']
+
+_APPLIED = False
+
+
+def _patch_ssd_head_loss_cls():
+    """Defect 1: give ``SSDHead`` the ``loss_cls`` attribute its base class reads.
+
+    SSD computes its classification loss inline (hard negative mining), so it has no
+    loss module; ``None`` makes ``getattr(None, 'custom_cls_channels', False)`` False and
+    prediction takes the softmax branch, as PR #11524 intends.
+    """
+    from mmdet.models.dense_heads import SSDHead
+    if 'loss_cls' not in SSDHead.__dict__:
+        SSDHead.loss_cls = None
+
+
+def _patch_checkpoint_loader():
+    """Defect 2: load local checkpoints with ``weights_only=False``.
+
+    Only the local-path scheme is replaced (``CheckpointLoader`` prefix ``''``); these are
+    files the user names in ``--resume``/``load_from``/``init_cfg``, which mmengine wrote
+    with pickled metadata (message hub, numpy scalars) before torch 2.6 changed the default.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    def load_from_local(filename, map_location):
+        filename = osp.expanduser(filename)
+        if not osp.isfile(filename):
+            raise FileNotFoundError(f'{filename} can not be found.')
+        return torch.load(filename, map_location=map_location, weights_only=False)
+
+    CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
+
+
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """``MMDistributedDataParallel`` for CPU training with gloo (defect 3, model side).
+
+    mmengine's Runner passes ``device_ids=[LOCAL_RANK]``, which DDP rejects for a CPU
+    module; this wrapper drops it.
+    """
+
+    def __init__(self, module, device_ids=None, **kwargs):
+        super().__init__(module=module, device_ids=None, **kwargs)
+
+
+def _register_cpu_ddp():
+    if 'CPUDistributedDataParallel' not in MODEL_WRAPPERS.module_dict:
+        MODEL_WRAPPERS.register_module(module=CPUDistributedDataParallel)
+
+
+def init_cpu_distributed(cfg) -> bool:
+    """Defect 3 (launcher side): start gloo ourselves when launched without CUDA.
+
+    mmengine's Runner only calls ``init_dist`` (and its ``torch.cuda.set_device``) when no
+    process group exists yet, so initialising one here sidesteps it. Also switches the
+    model wrapper to :class:`CPUDistributedDataParallel`.
+
+    Args:
+        cfg (mmengine.Config): the run's config; ``cfg.launcher`` must be set.
+
+    Returns:
+        bool: True when a CPU process group was started.
+    """
+    import torch.distributed as dist
+    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
+        return False
+    if 'LOCAL_RANK' not in os.environ:
+        raise RuntimeError(
+            f'--launcher {cfg.launcher} needs the variables that torchrun sets (LOCAL_RANK, '
+            'RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT). Start it with tools/dist_train.sh '
+            'or `python -m torch.distributed.run ... tools/train.py CONFIG --launcher pytorch`.')
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or {}
+    wrapper = dict(wrapper)
+    wrapper['type'] = 'CPUDistributedDataParallel'
+    cfg.model_wrapper_cfg = wrapper
+    return True
+
+
+def apply_patches():
+    """Applies every workaround above once (idempotent)."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    _patch_ssd_head_loss_cls()
+    _patch_checkpoint_loader()
+    _register_cpu_ddp()
+    _APPLIED = True

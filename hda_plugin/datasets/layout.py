@@ -1,0 +1,34 @@
+"""Where things live in an HDA release root (``HDA_Dataset_V1.3/``), and their names."""
+from typing import Union
+
+__all__ = ['HDA_LAYOUT', 'camera_name', 'frame_filename', 'seq_filename']
+
+#: Folders of a release, relative to its root. ``frames`` is written by
+#: ``tools/dataset_converters/hda_seq_to_frames.py``.
+HDA_LAYOUT = dict(
+    seq='hda_image_sequences_matlab',  # cameraNN.seq
+    ann='hda_annotations',  # camNN.txt, camNN_rev1.txt (vbb 1.4)
+    frames='hda_frames',  # camNN/I00001.jpg ... (1-based vbb frame numbers)
+)
+
+
+def camera_name(cam: Union[int, str]) -> str:
+    """``17`` / ``'17'`` / ``'cam17'`` / ``'camera17'`` -> ``'cam17'``; ``2`` -> ``'cam02'``."""
+    s = str(cam)
+    for p in ('camera', 'cam'):
+        if s.startswith(p):
+            s = s[len(p):]
+            break
+    if not s.isdigit():
+        raise ValueError(f'Camera id {cam!r} is not a number such as 17 or "cam17".')
+    return f'cam{int(s):02d}'
+
+
+def seq_filename(cam: Union[int, str]) -> str:
+    """``17`` -> ``'camera17.seq'`` (the release's video name)."""
+    return 'camera' + camera_name(cam)[3:] + '.seq'
+
+
+def frame_filename(frame: int, ext: str = 'jpg') -> str:
+    """File name of a 1-based vbb frame number: frame N is the ``.seq``'s image N-1."""
+    return f'I{frame:05d}.{ext}'

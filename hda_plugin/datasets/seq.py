@@ -1,0 +1,234 @@
+"""Reader and writer for Norpix StreamPix ``.seq`` videos, as used by the HDA release.
+
+Header (1024 bytes, little-endian), as read by ``seqReaderPlugin.m``:
+
+=======  ==========  ==========================================
+offset   type        field
+=======  ==========  ==========================================
+0        uint32      magic ``0xFEED``
+4        utf-16 x10  ``'Norpix seq'``
+28       int32       version
+32       uint32      header size (1024)
+36       512 bytes   description (utf-16)
+548      uint32 x9   width, height, bit depth, real bit depth, image size in
+                     bytes, image format, frame count, (unused), true image size
+584      float64     frames per second
+=======  ==========  ==========================================
+
+Image format codes: 100/200 raw (8-bit grey / 24-bit BGR), 102/201 JPEG, 1/2 PNG.
+A compressed frame is ``uint32 size`` (counting those 4 bytes), the encoded image,
+then a timestamp (``int32`` seconds, ``uint16`` ms) and padding: 8 bytes in total
+(StreamPix's own files) or 16 (the Piotr toolbox's writer). The layout is told
+apart at the second frame: a zero where that frame's size should be means 16.
+"""
+import struct
+from typing import Iterator, List, Optional, Tuple
+
+import numpy as np
+
+__all__ = ['SeqFormatError', 'SeqReader', 'write_seq', 'SEQ_RAW', 'SEQ_JPEG', 'SEQ_PNG']
+
+SEQ_RAW = (100, 200)
+SEQ_JPEG = (102, 201)
+SEQ_PNG = (1, 2)
+_MAGIC = 0xFEED
+_HEADER_SIZE = 1024
+
+
+class SeqFormatError(ValueError):
+    """A ``.seq`` file that is not what its header says, naming file and frame/offset."""
+
+
+class SeqReader:
+    """Random access to the frames of a Norpix ``.seq`` file.
+
+    Args:
+        path (str): the ``.seq`` file.
+        strict (bool): raise :class:`SeqFormatError` when the file holds fewer
+            complete frames than the header's frame count. When False, the
+            readable frames are kept and ``truncated_at`` tells where reading
+            stopped (and why, in ``truncation_reason``). Defaults to True.
+    """
+
+    def __init__(self, path: str, strict: bool = True):
+        self.path = str(path)
+        self._f = open(self.path, 'rb')
+        self._f.seek(0, 2)
+        self.file_size = self._f.tell()
+        self.truncated_at: Optional[int] = None
+        self.truncation_reason = ''
+        self._read_header()
+        self.seek_table: List[Tuple[int, int]] = self._build_seek_table(strict)
+
+    # -- header ---------------------------------------------------------------------------
+    def _read_header(self):
+        if self.file_size < _HEADER_SIZE:
+            raise SeqFormatError(
+                f'{self.path}: {self.file_size} bytes, shorter than the 1024-byte Norpix '
+                'header: the file is truncated or not a .seq video.')
+        self._f.seek(0)
+        h = self._f.read(_HEADER_SIZE)
+        magic = struct.unpack_from('<I', h, 0)[0]
+        name = h[4:24].decode('utf-16-le', errors='replace')
+        if magic != _MAGIC or name != 'Norpix seq':
+            raise SeqFormatError(
+                f'{self.path}: bad header: expected magic 0xFEED and "Norpix seq", got '
+                f'0x{magic:X} and {name!r}. Is this a Norpix StreamPix .seq file?')
+        self.version, self.header_size = struct.unpack_from('<iI', h, 28)
+        self.description = h[36:548].decode('utf-16-le', errors='replace').rstrip('\x00')
+        (self.width, self.height, self.bit_depth, self.bit_depth_real, self.image_size_bytes,
+         self.image_format, self.num_frames, _, self.true_image_size) = struct.unpack_from(
+             '<9I', h, 548)
+        self.fps = struct.unpack_from('<d', h, 584)[0]
+        known = SEQ_RAW + SEQ_JPEG + SEQ_PNG
+        if self.image_format not in known:
+            raise SeqFormatError(
+                f'{self.path}: image format code {self.image_format} is not supported '
+                f'(expected one of {known}: raw, JPEG or PNG).')
+
+    @property
+    def codec(self) -> str:
+        if self.image_format in SEQ_JPEG:
+            return 'jpg'
+        if self.image_format in SEQ_PNG:
+            return 'png'
+        return 'raw'
+
+    # -- seek table -----------------------------------------------------------------------
+    def _truncate(self, strict, index, offset, why):
+        msg = (f'{self.path}: frame {index} (0-based) at byte offset {offset}: {why}. The header '
+               f'declares {self.num_frames} frames, {index} are complete. The file is '
+               'truncated or corrupt; re-copy it from the release.')
+        if strict:
+            raise SeqFormatError(msg)
+        self.truncated_at, self.truncation_reason = index, msg
+
+    def _build_seek_table(self, strict) -> List[Tuple[int, int]]:
+        table = []
+        if self.codec == 'raw':
+            step = self.true_image_size or self.image_size_bytes
+            for i in range(self.num_frames):
+                off = _HEADER_SIZE + i * step
+                if off + self.image_size_bytes > self.file_size:
+                    self._truncate(strict, i, off, 'the raw image runs past the end of the file')
+                    break
+                table.append((off, self.image_size_bytes))
+            return table
+        extra = 8
+        off = _HEADER_SIZE
+        for i in range(self.num_frames):
+            if off + 4 > self.file_size:
+                self._truncate(strict, i, off, 'the frame size field runs past the end of file')
+                break
+            self._f.seek(off)
+            size = struct.unpack('<I', self._f.read(4))[0]
+            if i == 1 and size == 0 and table:
+                # Toolbox writer: 16 bytes after each image instead of 8 (see module doc).
+                extra = 16
+                off += 8
+                self._f.seek(off)
+                size = struct.unpack('<I', self._f.read(4))[0]
+            if size <= 4 or off + size > self.file_size:
+                self._truncate(strict, i, off,
+                               f'frame size field says {size} bytes, but only '
+                               f'{self.file_size - off} remain' if size > 4 else
+                               f'frame size field is {size}, expected > 4')
+                break
+            table.append((off + 4, size - 4))
+            off += size + extra
+        self.padding = extra
+        return table
+
+    # -- access ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.seek_table)
+
+    def read_encoded(self, index: int) -> bytes:
+        """The stored bytes of frame ``index`` (0-based): JPEG/PNG data, or raw pixels."""
+        off, size = self.seek_table[index]
+        self._f.seek(off)
+        data = self._f.read(size)
+        if len(data) != size:
+            raise SeqFormatError(f'{self.path}: frame {index} at byte offset {off}: '
+                                 f'read {len(data)} of {size} bytes.')
+        return data
+
+    def read(self, index: int) -> np.ndarray:
+        """Frame ``index`` (0-based) decoded to a BGR ``uint8`` array."""
+        import cv2
+        data = self.read_encoded(index)
+        if self.codec == 'raw':
+            ch = max(1, self.bit_depth // 8)
+            img = np.frombuffer(data, np.uint8).reshape(self.height, self.width, ch)
+            return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if ch == 1 else img.copy()
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            off = self.seek_table[index][0]
+            raise SeqFormatError(f'{self.path}: frame {index} at byte offset {off}: '
+                                 f'{len(data)} bytes do not decode as {self.codec.upper()}.')
+        return img
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in range(len(self)):
+            yield self.read(i)
+
+    def close(self):
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def write_seq(path: str, frames, codec: str = 'jpg', padding: int = 8, fps: float = 5.0,
+              quality: int = 90, description: str = 'hda-ssd') -> int:
+    """Writes BGR frames into a Norpix ``.seq`` (JPEG or PNG frames).
+
+    Args:
+        path (str): output file.
+        frames (Iterable[np.ndarray]): BGR ``uint8`` images of one size.
+        codec (str): ``'jpg'`` or ``'png'``. Defaults to ``'jpg'``.
+        padding (int): bytes after each image: 8 (StreamPix) or 16 (toolbox writer).
+            Defaults to 8.
+        fps (float): frames per second in the header. Defaults to 5.0.
+        quality (int): JPEG quality. Defaults to 90.
+        description (str): header description. Defaults to ``'hda-ssd'``.
+
+    Returns:
+        int: number of frames written.
+    """
+    import cv2
+    if codec not in ('jpg', 'png'):
+        raise ValueError(f'Unknown codec "{codec}": expected "jpg" or "png".')
+    if padding not in (8, 16):
+        raise ValueError(f'padding must be 8 or 16 bytes, got {padding}.')
+    fmt = 102 if codec == 'jpg' else 1
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if codec == 'jpg' else []
+    n, w, h = 0, 0, 0
+    with open(path, 'wb') as f:
+        f.write(b'\x00' * _HEADER_SIZE)
+        for img in frames:
+            if n == 0:
+                h, w = img.shape[:2]
+            ok, buf = cv2.imencode('.' + codec, img, params)
+            if not ok:
+                raise RuntimeError(f'cv2.imencode failed for frame {n} of {path}')
+            data = buf.tobytes()
+            f.write(struct.pack('<I', len(data) + 4))
+            f.write(data)
+            sec, ms = divmod(n * 1000.0 / fps, 1000.0)
+            f.write(struct.pack('<iH', int(sec), int(ms)) + b'\x00' * (padding - 6))
+            n += 1
+        header = bytearray(_HEADER_SIZE)
+        struct.pack_into('<I', header, 0, _MAGIC)
+        header[4:24] = 'Norpix seq'.encode('utf-16-le')
+        struct.pack_into('<iI', header, 28, 5, _HEADER_SIZE)
+        d = description.encode('utf-16-le')[:510]
+        header[36:36 + len(d)] = d
+        struct.pack_into('<9I', header, 548, w, h, 24, 8, w * h * 3, fmt, n, 0, w * h * 3)
+        struct.pack_into('<d', header, 584, fps)
+        f.seek(0)
+        f.write(bytes(header))
+    return n
