@@ -48,7 +48,10 @@ def _patch_checkpoint_loader():
     def load_from_local(filename, map_location):
         filename = osp.expanduser(filename)
         if not osp.isfile(filename):
-            raise FileNotFoundError(f'{filename} can not be found.')
+            raise FileNotFoundError(
+                f'{filename} can not be found. Weights are read from local files only (nothing '
+                'is downloaded): fix the path in the config (load_from, init_cfg.checkpoint, '
+                'backbone_weights) or pass --cfg-options with the right one.')
         return torch.load(filename, map_location=map_location, weights_only=False)
 
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)

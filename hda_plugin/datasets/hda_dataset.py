@@ -216,20 +216,33 @@ class HDADataset(BaseDetDataset):
             dropped = len(data) - len(kept)
             data = kept
         self._log_summary(len(data), dropped)
+        if not data:
+            raise ValueError(
+                f'HDADataset: no image left for cameras {self.cameras} under {self.data_root} '
+                f'({dropped} removed by filter_cfg={self.filter_cfg}, '
+                f'frame_step={self.frame_step}); see the load summary above. Check the '
+                'cameras, the annotations, and filter_cfg (min_size is in pixels of the frame).')
         return data
 
     def _log_summary(self, n_images, n_filtered):
         keys = ['frames', 'used', 'missing', 'persons', 'ignore_crowd_unk', 'ignore_hidden',
                 'occluded', 'ignore_occluded', 'clipped', 'zero_area', 'outside']
-        head = f'{"camera":<7}' + ''.join(f'{k:>17}' for k in keys)
+        short = dict(ignore_crowd_unk='crowd/unk', ignore_hidden='hidden',
+                     ignore_occluded='occl_ignored', zero_area='zero_area')
+        cols = [(k, short.get(k, k)) for k in keys]
+        width = {k: max(len(n), 6) + 2 for k, n in cols}
+        head = f'{"camera":<7}' + ''.join(f'{n:>{width[k]}}' for k, n in cols)
         lines = [f'HDADataset load summary ({"test" if self.test_mode else "train"} mode, '
                  f'frame_step={self.frame_step}, occluded={self.occluded!r}):', head]
         total = {k: 0 for k in keys}
         for cam, st in self.load_summary.items():
-            lines.append(f'{cam:<7}' + ''.join(f'{st[k]:>17}' for k in keys))
+            lines.append(f'{cam:<7}' + ''.join(f'{st[k]:>{width[k]}}' for k in keys))
             for k in keys:
                 total[k] += st[k]
-        lines.append(f'{"total":<7}' + ''.join(f'{total[k]:>17}' for k in keys))
+        lines.append(f'{"total":<7}' + ''.join(f'{total[k]:>{width[k]}}' for k in keys))
+        lines.append('persons: boxes trained/scored as person; crowd/unk, hidden (hide=1) and '
+                     'occl_ignored: ignore regions; clipped: cut to the image; zero_area, '
+                     'outside: dropped (no area inside the image).')
         lines.append(f'images: {n_images} ({n_filtered} removed by filter_cfg={self.filter_cfg})')
         self.load_summary['total'] = OrderedDict(total, images=n_images,
                                                  filtered=n_filtered)

@@ -1,0 +1,99 @@
+"""End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh on CPU."""
+import glob
+import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import ROOT, run_env
+
+DEMO_CFG = osp.join(ROOT, 'configs', 'ssdlite_mobilenetv2-w0.5_1xb8-1200it_synthetic-hda-cpu.py')
+
+
+def tiny_opts(root, iters, ckpt_interval=2):
+    return [
+        f'train_dataloader.dataset.dataset.data_root={root}',
+        'train_dataloader.dataset.dataset.cameras=[17,50]',
+        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        f'val_dataloader.dataset.data_root={root}', 'val_dataloader.dataset.cameras=[19]',
+        'val_dataloader.num_workers=0',
+        f'test_dataloader.dataset.data_root={root}', 'test_dataloader.dataset.cameras=[19]',
+        'test_dataloader.num_workers=0',
+        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+        'param_scheduler.1.end=' + str(iters),
+        f'default_hooks.checkpoint.interval={ckpt_interval}',
+        'default_hooks.checkpoint.max_keep_ckpts=-1',
+        'default_hooks.logger.interval=1',
+    ]
+
+
+def run(cmd, timeout=900, **kw):
+    p = subprocess.run(cmd, cwd=ROOT, env=run_env(), capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    assert p.returncode == 0, f'{cmd}\nstdout:\n{p.stdout[-4000:]}\nstderr:\n{p.stderr[-6000:]}'
+    return p.stdout + p.stderr
+
+
+def test_train_then_test_prints_voc_ap(synthetic_release, tmp_path):
+    work = str(tmp_path / 'work')
+    out = run([sys.executable, 'tools/train.py', DEMO_CFG, '--work-dir', work, '--cfg-options',
+               *tiny_opts(synthetic_release, 4)])
+    assert 'Iter(train) [4/4]' in out
+    assert osp.isfile(osp.join(work, 'iter_4.pth'))
+    # validation ran at the end, on the held-out camera, and reported VOC AP both ways
+    assert 'voc/AP50' in out and 'voc11/AP50' in out
+    pkl = str(tmp_path / 'results.pkl')
+    out = run([sys.executable, 'tools/test.py', DEMO_CFG, osp.join(work, 'iter_4.pth'),
+               '--work-dir', work, '--out', pkl, '--show-dir', 'vis', '--cfg-options',
+               *tiny_opts(synthetic_release, 4)])
+    assert 'voc/AP50' in out and osp.isfile(pkl)
+    assert glob.glob(osp.join(work, '*', 'vis', '*.jpg')), 'no --show-dir images'
+
+
+def test_kill_and_resume_continues_iteration_count(synthetic_release, tmp_path):
+    work = str(tmp_path / 'work')
+    cmd = [sys.executable, 'tools/train.py', DEMO_CFG, '--work-dir', work, '--cfg-options',
+           *tiny_opts(synthetic_release, 400, ckpt_interval=2)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 600
+        while not osp.isfile(osp.join(work, 'iter_4.pth')) and time.time() < deadline:
+            assert proc.poll() is None, 'training died before its 4th iteration'
+            time.sleep(0.5)
+        time.sleep(1.0)  # let it write last_checkpoint
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    last = open(osp.join(work, 'last_checkpoint')).read().strip()
+    done = int(osp.basename(last)[5:-4])
+    assert done >= 4
+    out = run([sys.executable, 'tools/train.py', DEMO_CFG, '--work-dir', work, '--resume',
+               '--cfg-options', *tiny_opts(synthetic_release, done + 2, ckpt_interval=2)])
+    assert f'resumed epoch: 0, iter: {done}' in out
+    assert f'Iter(train) [{done + 1}/{done + 2}]' in out and 'Iter(train) [1/' not in out
+    assert osp.isfile(osp.join(work, f'iter_{done + 2}.pth'))
+
+
+def test_dist_train_two_cpu_processes(synthetic_release, tmp_path):
+    work = str(tmp_path / 'work')
+    env_port = str(29500 + os.getpid() % 1000)
+    cmd = ['bash', 'tools/dist_train.sh', DEMO_CFG, '2', '--work-dir', work, '--cfg-options',
+           *tiny_opts(synthetic_release, 2)]
+    env = run_env()
+    env['PORT'] = env_port
+    env['OMP_NUM_THREADS'] = '1'
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, out[-8000:]
+    assert 'Distributed launcher: pytorch' in out and 'Distributed training: True' in out
+    assert "'world_size': 2" in out or 'world_size: 2' in out or 'GPU number: 2' in out
+    assert 'Iter(train) [2/2]' in out
+    assert osp.isfile(osp.join(work, 'iter_2.pth'))
