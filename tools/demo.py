@@ -97,7 +97,9 @@ def main():
     if args.max_iters:
         cfg.train_cfg.max_iters = args.max_iters
         cfg.train_cfg.val_interval = args.max_iters
-        cfg.param_scheduler[-1].end = args.max_iters
+        warmup = min(cfg.param_scheduler[0].end, max(1, args.max_iters // 5))
+        cfg.param_scheduler[0].end = cfg.param_scheduler[1].begin = warmup
+        cfg.param_scheduler[1].end = args.max_iters
     train_cams, test_cams = list(train_ds.cameras), list(test_ds.cameras)
     overlap = set(train_cams) & set(test_cams)
     if overlap:

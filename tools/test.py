@@ -5,25 +5,22 @@
     tools/dist_test.sh configs/ssd512_hda.py CKPT 4
 """
 import argparse
-import os
 import os.path as osp
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
-from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.compat import init_cpu_distributed
+from hda_plugin.utils import add_common_args, load_config
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='MMDet test (and eval) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir',
-                        help='the directory to save the file containing evaluation metrics')
     parser.add_argument('--out', type=str,
                         help='dump predictions to a pickle file for offline evaluation')
     parser.add_argument('--show', action='store_true', help='show prediction results')
@@ -31,29 +28,12 @@ def parse_args():
                         help='directory where painted images will be saved (under '
                         'work_dir/timestamp/)')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override some settings in the used config, the key-value pair in xxx=yyy '
-        'format will be merged into config file.')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return add_common_args(parser).parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist.')
     cfg.load_from = args.checkpoint

@@ -8,21 +8,18 @@ Learning rate: configs are written for 8 GPUs x 8 images (``auto_scale_lr.base_b
 pass ``--auto-scale-lr`` to scale it linearly with your total batch size.
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.compat import init_cpu_distributed
+from hda_plugin.utils import add_common_args, load_config
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a detector')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic-mixed-precision training')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -31,32 +28,12 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='If specify checkpoint path, resume from it, while if not specify, try to auto '
         'resume from the latest checkpoint in the work directory.')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override some settings in the used config, the key-value pair in xxx=yyy '
-        'format will be merged into config file.')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    # torch.distributed.run passes --local-rank (torch >= 2.0) or sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return add_common_args(parser).parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > config file name
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args)
 
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
