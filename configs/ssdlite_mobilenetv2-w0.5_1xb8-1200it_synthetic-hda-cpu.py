@@ -22,14 +22,14 @@ model = dict(
         _delete_=True,
         type='MobileNetV2',
         widen_factor=0.5,
-        out_indices=(2, 4, 6),  # strides 8, 16, 32
+        out_indices=(2, 4, 7),  # strides 8, 16, 32
         norm_cfg=norm_cfg,
         init_cfg=dict(type='TruncNormal', layer='Conv2d', std=0.03)),
     neck=dict(
         _delete_=True,
         type='SSDNeck',
-        in_channels=(16, 48, 160),
-        out_channels=(16, 48, 160, 256, 128),
+        in_channels=(16, 48, 1280),
+        out_channels=(16, 48, 1280, 256, 128),
         level_strides=(2, 2),
         level_paddings=(1, 1),
         l2_norm_scale=None,
@@ -38,7 +38,7 @@ model = dict(
         act_cfg=dict(type='ReLU6'),
         init_cfg=dict(type='TruncNormal', layer='Conv2d', std=0.03)),
     bbox_head=dict(
-        in_channels=(16, 48, 160, 256, 128),
+        in_channels=(16, 48, 1280, 256, 128),
         use_depthwise=True,
         norm_cfg=norm_cfg,
         act_cfg=dict(type='ReLU6'),
@@ -96,7 +96,7 @@ test_dataloader = val_dataloader
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=3e-3, weight_decay=0.05),
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
     clip_grad=dict(max_norm=10.0))
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)

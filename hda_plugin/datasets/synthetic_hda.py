@@ -192,7 +192,7 @@ def _new_track(rng, f, w, h, horizon, n_frames):
     speed = hgt * rng.uniform(0.10, 0.25)  # per frame, ~ body width / 3 .. / 1.5
     if rng.rand() < 0.7:  # enter from a side
         left = rng.rand() < 0.5
-        x = -hgt * 0.15 if left else w + hgt * 0.15
+        x = 0.0 if left else float(w)  # enters half visible
         vx = speed if left else -speed
     else:  # appear inside (through a door), walk any way
         x = rng.uniform(0.1, 0.9) * w
@@ -309,7 +309,7 @@ def _render_camera(rng, cam_id, w, h, n_frames):
             k = f + 1 - t.start
             x, y = t.x + t.vx * k, t.y + t.vy * k
             hgt = _height_at(y, horizon, h)
-            if -hgt < x < w + hgt and y < h * 1.1 and hgt > 25:
+            if 0 <= x <= w and y < h * 1.1 and hgt > 25:
                 still.append(ti)
         active = still
     objects = []

@@ -1,0 +1,159 @@
+"""TFRecord reading speed and memory: hda-ssd (no TensorFlow) vs TensorFlow's tf.data.
+
+    python benchmarks/benchmark_tfrecord.py [--records 2000] [--work-dir /tmp/hda_tfrecord_bench]
+        [--tf-python /path/to/python-with-tensorflow] [--rss-sizes 100 10000]
+
+1. Writes SSD-Tensorflow-schema shards (200 records each) of synthetic HDA frames
+   (640x480 and 1280x800 JPEGs, a few person boxes each).
+2. hda-ssd: ``SSDTFRecordDataset`` built from scratch (offset index + CRC + annotation
+   parse), then for every record ``mmengine.fileio.get`` + ``mmcv.imfrombytes`` (decode to
+   an array) and its pixel boxes. One process.
+3. TensorFlow (when an interpreter with it is given or importable):
+   ``tf.data.TFRecordDataset`` + ``tf.io.parse_single_example`` + ``tf.io.decode_image``
+   and the boxes, one process, no parallel map.
+4. Peak RSS of step 2 in a fresh process, for one shard of each size in ``--rss-sizes``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+TF_SNIPPET = r'''
+import glob, sys, time
+import tensorflow as tf
+tf.config.threading.set_inter_op_parallelism_threads(1)
+tf.config.threading.set_intra_op_parallelism_threads(1)
+files = sorted(glob.glob(sys.argv[1]))
+spec = {'image/encoded': tf.io.FixedLenFeature([], tf.string),
+        'image/object/bbox/xmin': tf.io.VarLenFeature(tf.float32),
+        'image/object/bbox/ymin': tf.io.VarLenFeature(tf.float32),
+        'image/object/bbox/xmax': tf.io.VarLenFeature(tf.float32),
+        'image/object/bbox/ymax': tf.io.VarLenFeature(tf.float32),
+        'image/object/bbox/label': tf.io.VarLenFeature(tf.int64)}
+t0 = time.perf_counter()
+n = 0
+for rec in tf.data.TFRecordDataset(files):
+    ex = tf.io.parse_single_example(rec, spec)
+    img = tf.io.decode_image(ex['image/encoded'], channels=3).numpy()
+    h, w = img.shape[:2]
+    boxes = tf.stack([tf.sparse.to_dense(ex['image/object/bbox/' + k]) for k in
+                      ('xmin', 'ymin', 'xmax', 'ymax')], axis=1).numpy() * [w, h, w, h]
+    labels = tf.sparse.to_dense(ex['image/object/bbox/label']).numpy()
+    n += 1
+print(n, time.perf_counter() - t0, tf.__version__)
+'''
+
+OURS_SNIPPET = r'''
+import resource, sys, time
+import mmcv
+from mmengine.fileio import get
+from hda_plugin.datasets import SSDTFRecordDataset
+t0 = time.perf_counter()
+ds = SSDTFRecordDataset(data_root=None, file_pattern=sys.argv[1], test_mode=True,
+                        index_cache_dir=sys.argv[2])
+t_index = time.perf_counter() - t0
+n = 0
+for i in range(len(ds)):
+    info = ds.get_data_info(i)
+    img = mmcv.imfrombytes(get(info['img_path']))
+    boxes = [x['bbox'] for x in info['instances']]
+    n += 1
+dt = time.perf_counter() - t0
+print(n, dt, t_index, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+'''
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--records', type=int, default=2000)
+    p.add_argument('--work-dir', default='/tmp/hda_tfrecord_bench')
+    p.add_argument('--tf-python', help='python with tensorflow (default: this one, if it has it)')
+    p.add_argument('--rss-sizes', type=int, nargs='*', default=[100, 10000])
+    return p.parse_args()
+
+
+def frame_pool(work_dir):
+    """A pool of encoded synthetic HDA frames and their boxes (the decode cost is real)."""
+    from hda_plugin.datasets import HDADataset
+    from hda_plugin.datasets.frames import extract_release
+    from hda_plugin.datasets.synthetic_hda import make_synthetic_hda
+    root = osp.join(work_dir, 'release')
+    if not osp.isdir(osp.join(root, 'hda_frames')):
+        make_synthetic_hda(root, [17, 50], frames=10, seed=1, progress=False)
+        extract_release(root, [17, 50], progress=False)
+    ds = HDADataset(data_root=root, cameras=[17, 50], test_mode=True)
+    pool = []
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        with open(info['img_path'], 'rb') as f:
+            pool.append((info, f.read()))
+    return pool
+
+
+def write_shards(pool, out_dir, name, n, per_shard=200):
+    from tfrecord.writer import TFRecordWriter
+    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools',
+                                'dataset_converters'))
+    from hda_to_tfrecord import to_example
+    os.makedirs(out_dir, exist_ok=True)
+    w = None
+    for i in range(n):
+        if i % per_shard == 0:
+            if w:
+                w.close()
+            w = TFRecordWriter(osp.join(out_dir, f'{name}_{i // per_shard:03d}.tfrecord'))
+        info, data = pool[i % len(pool)]
+        w.write(to_example(info, data, 15))
+    w.close()
+    return osp.join(out_dir, f'{name}_*.tfrecord')
+
+
+def run(python, snippet, *argv):
+    env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
+    out = subprocess.run([python, '-c', snippet, *argv], capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return out.stdout.strip().splitlines()[-1].split()
+
+
+def main():
+    args = parse_args()
+    pool = frame_pool(args.work_dir)
+    pattern = write_shards(pool, osp.join(args.work_dir, 'speed'), 'hda_train', args.records)
+    size_mb = sum(osp.getsize(osp.join(args.work_dir, 'speed', f)) for f in
+                  os.listdir(osp.join(args.work_dir, 'speed')) if f.endswith('.tfrecord')) / 2**20
+    cache = osp.join(args.work_dir, 'index_cache')
+    for f in (os.listdir(cache) if osp.isdir(cache) else []):
+        os.remove(osp.join(cache, f))  # index built from scratch inside the timing
+    n, dt, t_index, _ = run(sys.executable, OURS_SNIPPET, pattern, cache)
+    ours = int(n) / float(dt)
+    result = dict(records=int(n), shards_mb=round(size_mb, 1), ours_records_per_s=round(ours, 1),
+                  ours_index_and_annotations_s=round(float(t_index), 2))
+    tf_python = args.tf_python or sys.executable
+    try:
+        n_tf, dt_tf, tf_version = run(tf_python, TF_SNIPPET, pattern)
+        result.update(tensorflow=tf_version, tf_records_per_s=round(int(n_tf) / float(dt_tf), 1),
+                      ratio_ours_over_tf=round(ours / (int(n_tf) / float(dt_tf)), 2))
+    except RuntimeError as e:
+        result['tensorflow'] = f'not measured ({str(e).strip().splitlines()[-1]})'
+    rss = {}
+    for size in args.rss_sizes:
+        d = osp.join(args.work_dir, f'rss_{size}')
+        if not osp.isdir(d):
+            write_shards(pool, d, 'one', size, per_shard=size)
+        p = osp.join(d, 'one_*.tfrecord')
+        *_, maxrss_kb = run(sys.executable, OURS_SNIPPET, p, osp.join(d, 'cache'))
+        rss[size] = dict(shard_mb=round(osp.getsize(osp.join(d, 'one_000.tfrecord')) / 2**20, 1),
+                         peak_rss_mb=round(int(maxrss_kb) / 1024, 1))
+    result['peak_rss'] = rss
+    if len(rss) >= 2:
+        lo, hi = rss[min(rss)]['peak_rss_mb'], rss[max(rss)]['peak_rss_mb']
+        result['rss_growth_percent'] = round(100 * (hi - lo) / lo, 1)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,36 @@
+# SSD-512 on HDA read straight from the TFRecord shards made for SSD-Tensorflow
+# (datasets/pascalvoc_to_tfrecords.py schema), without TensorFlow.
+#
+#   HDA_TFRECORDS=/data/hda_tfrecords tools/dist_train.sh configs/ssd512_hda_tfrecord.py 4
+#
+# Person boxes stored with VOC label 15 map to class 0 through their label_text
+# (b'person'); the mapping table is logged at start, and a label that maps to nothing
+# stops the run with the fix. To map by id instead: label_map={15: 'person'}.
+_base_ = './ssd512_hda.py'
+
+tfrecord_root = '{{$HDA_TFRECORDS:data/hda_tfrecords/}}'
+
+train_dataloader = dict(
+    dataset=dict(
+        dataset=dict(
+            _delete_=True,
+            type='SSDTFRecordDataset',
+            data_root=tfrecord_root,
+            file_pattern='hda_train_*.tfrecord',
+            label_map=None,
+            unknown_labels='error',
+            verify_crc=True,
+            filter_cfg=dict(filter_empty_gt=True, min_size=32),
+            pipeline={{_base_.train_pipeline}})))
+val_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='SSDTFRecordDataset',
+        data_root=tfrecord_root,
+        file_pattern='hda_test_*.tfrecord',
+        label_map=None,
+        unknown_labels='error',
+        verify_crc=True,
+        test_mode=True,
+        pipeline={{_base_.test_pipeline}}))
+test_dataloader = val_dataloader
