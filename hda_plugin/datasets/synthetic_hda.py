@@ -217,8 +217,8 @@ def _render_camera(rng, cam_id, w, h, n_frames):
     if rng.rand() < 0.4:
         cy = rng.uniform(horizon + 40 * (h - horizon) / (0.5 * h), h * 0.8)
         cx = rng.uniform(0.15, 0.85) * w
-        members = [(rng.uniform(-0.7, 0.7), rng.uniform(-0.08, 0.08), rng.uniform(0.85, 1.1),
-                    _colors(rng), rng.uniform(0, 6.28)) for _ in range(rng.randint(5, 9))]
+        members = [(rng.uniform(-0.45, 0.45), rng.uniform(-0.08, 0.08), rng.uniform(0.85, 1.1),
+                    _colors(rng), rng.uniform(0, 6.28)) for _ in range(rng.randint(4, 8))]
         crowds.append(_Track('crowd', 0, 0, cx, cy, rng.uniform(-0.3, 0.3), 0.0, 0.0, {},
                              members=members))
     frames = []

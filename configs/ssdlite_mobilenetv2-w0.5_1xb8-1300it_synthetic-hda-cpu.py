@@ -4,7 +4,7 @@
 # backbone, the input size and the schedule are shrunk to fit 2 CPU cores in minutes.
 #
 #   make demo                      (tools/demo.py: data, training, held-out AP50, images)
-#   python tools/train.py configs/ssdlite_mobilenetv2-w0.5_1xb8-1200it_synthetic-hda-cpu.py
+#   python tools/train.py configs/ssdlite_mobilenetv2-w0.5_1xb8-1300it_synthetic-hda-cpu.py
 _base_ = './ssd512_hda.py'
 
 data_root = '{{$HDA_DEMO_ROOT:data/synthetic_hda/}}'
@@ -12,7 +12,7 @@ train_cameras = [17, 18, 40, 50, 53, 56, 57, 59]
 heldout_cameras = [19, 54, 58]
 # Longer side / shorter side of the network input; aspect kept, so people stay 1:2.5.
 input_scale = (320, 224)
-max_iters = 1200
+max_iters = 1300
 
 norm_cfg = dict(type='BN', eps=0.001, momentum=0.03)
 model = dict(
@@ -56,7 +56,10 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='MinIoURandomCrop', min_ious=(0.3, 0.5, 0.7, 0.9), min_crop_size=0.5),
+    # Zoom-in crops. mmdet's MinIoURandomCrop costs ~25 ms per 1280x800 frame here (a third
+    # of an iteration); a plain relative crop costs under 1 ms.
+    dict(type='RandomCrop', crop_type='relative_range', crop_size=(0.7, 0.7),
+         allow_negative_crop=False),
     dict(type='Resize', scale=input_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(
