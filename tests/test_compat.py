@@ -16,8 +16,8 @@ def test_ssd_head_can_predict():
     from mmengine.config import ConfigDict
     head = SSDHead(
         num_classes=1, in_channels=(4, 4), stacked_convs=0,
-        anchor_generator=dict(type='SSDAnchorGenerator', scale_major=False, input_size=64,
-                              strides=[16, 32], ratios=[[2], [2]], basesize_ratio_range=(0.2, 0.9)),
+        anchor_generator=dict(type='SSDAnchorGenerator', scale_major=False, strides=[16, 32],
+                              ratios=[[2], [2]], min_sizes=[16, 32], max_sizes=[32, 64]),
         test_cfg=ConfigDict(nms_pre=100, nms=dict(type='nms', iou_threshold=0.45),
                             min_bbox_size=0, score_thr=0.0, max_per_img=10))
     feats = (torch.rand(1, 4, 4, 4), torch.rand(1, 4, 2, 2))
@@ -66,7 +66,8 @@ def test_ssd512_hda_config_tests_a_stock_ssd512(synthetic_release, tmp_path):
          str(tmp_path / 'w'), '--cfg-options', 'model.backbone.init_cfg=None',
          f'test_dataloader.dataset.data_root={synthetic_release}',
          'test_dataloader.dataset.cameras=[19]', 'test_dataloader.dataset.frame_step=3',
-         'test_dataloader.num_workers=0', 'test_dataloader.batch_size=2'],
+         'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+         'test_dataloader.batch_size=2'],
         cwd=ROOT, env=run_env(), capture_output=True, text=True, timeout=900)
     out = p.stdout + p.stderr
     assert p.returncode == 0, out[-6000:]
