@@ -13,7 +13,7 @@ import torch
 
 from conftest import ROOT, run_env
 
-DEMO_CFG = osp.join(ROOT, 'configs', 'ssdlite_mobilenetv2-w0.5_1xb8-1300it_synthetic-hda-cpu.py')
+DEMO_CFG = osp.join(ROOT, 'configs', 'ssdlite_mobilenetv2-w0.5_1xb8-1150it_synthetic-hda-cpu.py')
 
 
 def tiny_opts(root, iters, ckpt_interval=2):

@@ -4,7 +4,7 @@
 # backbone, the input size and the schedule are shrunk to fit 2 CPU cores in minutes.
 #
 #   make demo                      (tools/demo.py: data, training, held-out AP50, images)
-#   python tools/train.py configs/ssdlite_mobilenetv2-w0.5_1xb8-1300it_synthetic-hda-cpu.py
+#   python tools/train.py configs/ssdlite_mobilenetv2-w0.5_1xb8-1150it_synthetic-hda-cpu.py
 _base_ = './ssd512_hda.py'
 
 data_root = '{{$HDA_DEMO_ROOT:data/synthetic_hda/}}'
@@ -12,7 +12,7 @@ train_cameras = [17, 18, 40, 50, 53, 56, 57, 59]
 heldout_cameras = [19, 54, 58]
 # Longer side / shorter side of the network input; aspect kept, so people stay 1:2.5.
 input_scale = (320, 224)
-max_iters = 1300
+max_iters = 1150
 
 norm_cfg = dict(type='BN', eps=0.001, momentum=0.03)
 model = dict(
