@@ -49,8 +49,15 @@ print(n, time.perf_counter() - t0, tf.__version__)
 OURS_SNIPPET = r'''
 import resource, sys, time
 import mmcv
+
+def rss_mb():  # current resident set, from the kernel
+    for line in open('/proc/self/status'):
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1]) / 1024
+
 from mmengine.fileio import get
 from hda_plugin.datasets import SSDTFRecordDataset
+rss_start = rss_mb()
 t0 = time.perf_counter()
 ds = SSDTFRecordDataset(data_root=None, file_pattern=sys.argv[1], test_mode=True,
                         index_cache_dir=sys.argv[2])
@@ -62,7 +69,8 @@ for i in range(len(ds)):
     boxes = [x['bbox'] for x in info['instances']]
     n += 1
 dt = time.perf_counter() - t0
-print(n, dt, t_index, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(n, dt, t_index, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+      round(rss_start, 1), round(rss_mb(), 1))
 '''
 
 
@@ -128,7 +136,7 @@ def main():
     cache = osp.join(args.work_dir, 'index_cache')
     for f in (os.listdir(cache) if osp.isdir(cache) else []):
         os.remove(osp.join(cache, f))  # index built from scratch inside the timing
-    n, dt, t_index, _ = run(sys.executable, OURS_SNIPPET, pattern, cache)
+    n, dt, t_index, *_ = run(sys.executable, OURS_SNIPPET, pattern, cache)
     ours = int(n) / float(dt)
     result = dict(records=int(n), shards_mb=round(size_mb, 1), ours_records_per_s=round(ours, 1),
                   ours_index_and_annotations_s=round(float(t_index), 2))
@@ -145,13 +153,19 @@ def main():
         if not osp.isdir(d):
             write_shards(pool, d, 'one', size, per_shard=size)
         p = osp.join(d, 'one_*.tfrecord')
-        *_, maxrss_kb = run(sys.executable, OURS_SNIPPET, p, osp.join(d, 'cache'))
+        *_, maxrss_kb, rss_start, rss_end = run(sys.executable, OURS_SNIPPET, p,
+                                                osp.join(d, 'cache'))
         rss[size] = dict(shard_mb=round(osp.getsize(osp.join(d, 'one_000.tfrecord')) / 2**20, 1),
-                         peak_rss_mb=round(int(maxrss_kb) / 1024, 1))
+                         peak_rss_mb=round(int(maxrss_kb) / 1024, 1),
+                         rss_before_dataset_mb=float(rss_start),
+                         rss_after_reading_all_mb=float(rss_end))
     result['peak_rss'] = rss
     if len(rss) >= 2:
         lo, hi = rss[min(rss)]['peak_rss_mb'], rss[max(rss)]['peak_rss_mb']
         result['rss_growth_percent'] = round(100 * (hi - lo) / lo, 1)
+        a = rss[max(rss)]['rss_after_reading_all_mb'] - rss[max(rss)]['rss_before_dataset_mb']
+        b = rss[min(rss)]['rss_after_reading_all_mb'] - rss[min(rss)]['rss_before_dataset_mb']
+        result['rss_added_by_dataset_mb'] = {min(rss): round(b, 1), max(rss): round(a, 1)}
     print(json.dumps(result, indent=1))
 
 
