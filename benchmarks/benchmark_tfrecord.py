@@ -19,7 +19,6 @@ import os
 import os.path as osp
 import subprocess
 import sys
-import time
 
 TF_SNIPPET = r'''
 import glob, sys, time

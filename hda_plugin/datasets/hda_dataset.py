@@ -5,7 +5,6 @@ import re
 from collections import OrderedDict
 from typing import List, Optional, Sequence, Union
 
-import numpy as np
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log

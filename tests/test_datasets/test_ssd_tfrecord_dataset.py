@@ -2,7 +2,6 @@ import json
 import os
 import os.path as osp
 import shutil
-import struct
 
 import cv2
 import numpy as np

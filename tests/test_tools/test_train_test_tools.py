@@ -1,6 +1,5 @@
 """End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh on CPU."""
 import glob
-import json
 import os
 import os.path as osp
 import signal
@@ -8,8 +7,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-import torch
 
 from conftest import ROOT, run_env
 
