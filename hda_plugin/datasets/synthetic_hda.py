@@ -43,7 +43,6 @@ class _Track:
     vy: float
     phase: float
     colors: dict
-    scale: float = 1.0
     members: Optional[list] = None  # crowd: offsets (dx, dy, scale, colours)
 
 
@@ -185,7 +184,7 @@ def _height_at(y, horizon, h):
     return max(0.0, (y - horizon) * (0.5 * h) / (h - horizon))
 
 
-def _new_track(rng, f, w, h, horizon, n_frames):
+def _new_track(rng, f, w, h, horizon):
     y_min = horizon + 30 * (h - horizon) / (0.5 * h) + 1  # 30 px tall there
     y = rng.uniform(y_min, h * 1.02)
     hgt = _height_at(y, horizon, h)
@@ -205,7 +204,7 @@ def _new_track(rng, f, w, h, horizon, n_frames):
     return _Track(label, hide, f, x, y, vx, vy, rng.uniform(0, 6.28), _colors(rng))
 
 
-def _render_camera(rng, cam_id, w, h, n_frames):
+def _render_camera(rng, w, h, n_frames):
     sc = _scene(rng, w, h)
     horizon = sc['horizon']
     tracks: List[_Track] = []
@@ -229,7 +228,7 @@ def _render_camera(rng, cam_id, w, h, n_frames):
     shade = (vign * light['gain'] * light['cast'][None, None]).astype(np.float32)
     for f in range(n_frames):
         while len(active) < target:
-            tracks.append(_new_track(rng, f, w, h, horizon, n_frames))
+            tracks.append(_new_track(rng, f, w, h, horizon))
             active.append(len(tracks) - 1)
             states[len(tracks) - 1] = []
         img = sc['img'].copy()
@@ -358,7 +357,7 @@ def make_synthetic_hda(out_dir: str, cameras: Sequence[int] = DEFAULT_CAMERAS, f
                              f'{sorted(CAMERA_RESOLUTIONS)}.')
         w, h = CAMERA_RESOLUTIONS[cam]
         rng = np.random.RandomState([seed, cam])
-        imgs, ann = _render_camera(rng, cam, w, h, frames)
+        imgs, ann = _render_camera(rng, w, h, frames)
         write_seq(osp.join(seq_dir, f'camera{cam:02d}.seq'), imgs, codec='jpg',
                   padding=8 if i % 2 == 0 else 16, fps=5.0, quality=quality)
         ann.path = osp.join(ann_dir, f'cam{cam:02d}.txt')
