@@ -9,5 +9,6 @@ from .version import __version__
 apply_patches()
 
 from .datasets import *  # noqa: F401,F403,E402
+from .engine import *  # noqa: F401,F403,E402
 
 __all__ = ['__version__']

@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.compat import init_cpu_distributed
-from hda_plugin.utils import add_common_args, load_config
+from hda_plugin.utils import add_common_args, explain_weights, load_config
 
 
 def parse_args():
@@ -46,6 +46,8 @@ def main():
             raise RuntimeError('--auto-scale-lr needs auto_scale_lr.base_batch_size in '
                                f'{args.config}.')
 
+    # Stated in the log once the runner exists: resumed checkpoint, load_from, or init.
+    weights_level, weights_msg = explain_weights(cfg, args.resume)
     # resume priority: explicit checkpoint > latest in work_dir
     if args.resume == 'auto':
         cfg.resume = True
@@ -56,6 +58,7 @@ def main():
 
     init_cpu_distributed(cfg)  # no-op with CUDA or --launcher none
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    getattr(runner.logger, weights_level)(weights_msg)
     runner.train()
 
 

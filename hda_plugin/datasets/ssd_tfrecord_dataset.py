@@ -250,5 +250,6 @@ class SSDTFRecordDataset(BaseDetDataset):
             raise ValueError(
                 f'SSDTFRecordDataset ({self.file_pattern}): no record left after filter_cfg='
                 f'{self.filter_cfg}: no box maps to a class (see the label mapping table '
-                'above), so no ground truth would reach the loss.')
+                'above), so no ground truth reaches the loss. Fix label_map so that the '
+                "records' label ids map to the classes (e.g. label_map={15: 'person'}).")
         return kept

@@ -1,3 +1,6 @@
-from .cli import add_common_args, load_config
+from .cli import (CfgOptionError, add_common_args, check_cfg_options, explain_weights,
+                  load_config)
 
-__all__ = ['add_common_args', 'load_config']
+__all__ = [
+    'CfgOptionError', 'add_common_args', 'check_cfg_options', 'explain_weights', 'load_config'
+]

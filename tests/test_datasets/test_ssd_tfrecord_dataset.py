@@ -117,7 +117,7 @@ def test_unknown_ignore_counts_and_explicit_map(tmp_path):
 def test_wrong_explicit_map_drops_everything_and_stops(tmp_path):
     """The SSD-Tensorflow failure: person stored as 15, mapped as 1, unknowns ignored."""
     write_shard(tmp_path / 'a_000.tfrecord', [example(img(), [[1, 2, 20, 30]])] * 3)
-    with pytest.raises(ValueError, match='no ground truth would reach the loss'):
+    with pytest.raises(ValueError, match='no ground truth reaches the loss'):
         SSDTFRecordDataset(data_root=str(tmp_path), file_pattern='a_*.tfrecord',
                            label_map={1: 'person'}, unknown_labels='ignore',
                            filter_cfg=dict(filter_empty_gt=True))
