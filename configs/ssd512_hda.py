@@ -71,15 +71,16 @@ custom_hooks = [
     dict(type='NumClassCheckHook'),  # 0
     dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),  # 1
     # 2: labels in range, class histogram, empty images, bad boxes; stops on no usable GT
-    dict(type='DatasetSanityHook'),
+    dict(type='DatasetSanityHook', enabled=True),
     # 3: best-anchor IoU of the training boxes at the input size, by box height
-    dict(type='AnchorCoverageHook', max_images=1000, warn_below=0.5, error_below=0.2),
+    dict(type='AnchorCoverageHook', enabled=True, max_images=1000, warn_below=0.5,
+         error_below=0.2),
     # 4: positive anchors per image and GT matched, logged; stops after `patience`
     # iterations without a positive anchor
-    dict(type='PositiveAnchorHook', patience=20),
+    dict(type='PositiveAnchorHook', enabled=True, patience=20),
     # 5: weight/gradient norms and update ratios per layer group; collapse, dead layers,
     # exploding gradients; names the first non-finite layer on a NaN/Inf loss
-    dict(type='WeightHealthHook', interval=50),
+    dict(type='WeightHealthHook', enabled=True, interval=50),
     # 6: a report when AP or recall is 0 after validation or testing
-    dict(type='ZeroAPDiagnosisHook', threshold=0.0),
+    dict(type='ZeroAPDiagnosisHook', enabled=True, threshold=0.0),
 ]

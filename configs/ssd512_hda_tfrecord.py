@@ -17,7 +17,8 @@ train_dataloader = dict(
             type='SSDTFRecordDataset',
             data_root=tfrecord_root,
             file_pattern='hda_train_*.tfrecord',
-            label_map=None,
+            # label_map: not set, labels map by label_text (None in the dataset). A dict
+            # here (e.g. {15: 'person'}) maps by id; a child config can set one.
             unknown_labels='error',
             verify_crc=True,
             filter_cfg=dict(filter_empty_gt=True, min_size=32),
@@ -28,7 +29,6 @@ val_dataloader = dict(
         type='SSDTFRecordDataset',
         data_root=tfrecord_root,
         file_pattern='hda_test_*.tfrecord',
-        label_map=None,
         unknown_labels='error',
         verify_crc=True,
         test_mode=True,

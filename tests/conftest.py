@@ -13,6 +13,8 @@ from mmdet.utils import register_all_modules  # noqa: E402
 
 register_all_modules(init_default_scope=True)
 
+DEMO_CFG = osp.join(ROOT, 'configs', 'ssdlite_mobilenetv2-w0.5_1xb8-1150it_synthetic-hda-cpu.py')
+
 
 @pytest.fixture(scope='session')
 def synthetic_release(tmp_path_factory):
@@ -39,3 +41,26 @@ def run_env():
     env['PYTHON'] = sys.executable
     env['CUDA_VISIBLE_DEVICES'] = ''
     return env
+
+
+def tiny_opts(root, iters, ckpt_interval=2):
+    """--cfg-options shrinking the demo config to a few CPU iterations on ``root``.
+
+    The warmup ends at iteration 1 with the learning rate still at its start factor
+    (0.01x): these runs test plumbing, not learning."""
+    return [
+        f'train_dataloader.dataset.dataset.data_root={root}',
+        'train_dataloader.dataset.dataset.cameras=[17,50]',
+        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        f'val_dataloader.dataset.data_root={root}', 'val_dataloader.dataset.cameras=[19]',
+        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+        f'test_dataloader.dataset.data_root={root}', 'test_dataloader.dataset.cameras=[19]',
+        'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+        'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
+        f'param_scheduler.1.end={iters}',
+        f'default_hooks.checkpoint.interval={ckpt_interval}',
+        'default_hooks.checkpoint.max_keep_ckpts=-1',
+        'default_hooks.logger.interval=1',
+    ]

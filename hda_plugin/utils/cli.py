@@ -88,10 +88,16 @@ def _all_paths(node: Any, prefix: str = '', depth: int = 8) -> List[str]:
     paths = []
     if depth == 0:
         return paths
-    for name in _children(node):
-        path = f'{prefix}.{name}' if prefix else name
+    if isinstance(node, Mapping):
+        items = node.items()
+    elif isinstance(node, (list, tuple)):
+        items = enumerate(node)
+    else:
+        return paths
+    for name, child in items:
+        path = f'{prefix}.{name}' if prefix else str(name)
         paths.append(path)
-        paths.extend(_all_paths(_child(node, name), path, depth - 1))
+        paths.extend(_all_paths(child, path, depth - 1))
     return paths
 
 

@@ -7,29 +7,7 @@ import subprocess
 import sys
 import time
 
-
-from conftest import ROOT, run_env
-
-DEMO_CFG = osp.join(ROOT, 'configs', 'ssdlite_mobilenetv2-w0.5_1xb8-1150it_synthetic-hda-cpu.py')
-
-
-def tiny_opts(root, iters, ckpt_interval=2):
-    return [
-        f'train_dataloader.dataset.dataset.data_root={root}',
-        'train_dataloader.dataset.dataset.cameras=[17,50]',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        f'val_dataloader.dataset.data_root={root}', 'val_dataloader.dataset.cameras=[19]',
-        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-        f'test_dataloader.dataset.data_root={root}', 'test_dataloader.dataset.cameras=[19]',
-        'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
-        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-        'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
-        f'param_scheduler.1.end={iters}',
-        f'default_hooks.checkpoint.interval={ckpt_interval}',
-        'default_hooks.checkpoint.max_keep_ckpts=-1',
-        'default_hooks.logger.interval=1',
-    ]
+from conftest import DEMO_CFG, ROOT, run_env, tiny_opts
 
 
 def run(cmd, timeout=900, **kw):
@@ -45,6 +23,11 @@ def test_train_then_test_prints_voc_ap(synthetic_release, tmp_path):
                *tiny_opts(synthetic_release, 4)])
     assert 'Iter(train) [4/4]' in out
     assert osp.isfile(osp.join(work, 'iter_4.pth'))
+    # the diagnostic hooks of the HDA configs ran: sanity table, coverage, positives logged
+    assert '[DatasetSanityHook] training annotations:' in out
+    assert 'anchor coverage at IoU >= 0.5' in out
+    assert 'pos_per_img:' in out and 'gt_matched:' in out
+    assert 'weights: training starts from random initialisation' in out
     # validation ran at the end, on the held-out camera, and reported VOC AP both ways
     assert 'voc/AP50' in out and 'voc11/AP50' in out
     pkl = str(tmp_path / 'results.pkl')
@@ -76,6 +59,7 @@ def test_kill_and_resume_continues_iteration_count(synthetic_release, tmp_path):
     out = run([sys.executable, 'tools/train.py', DEMO_CFG, '--work-dir', work, '--resume',
                '--cfg-options', *tiny_opts(synthetic_release, done + 2, ckpt_interval=2)])
     assert f'resumed epoch: 0, iter: {done}' in out
+    assert f'weights: resuming from {osp.join(work, f"iter_{done}.pth")}' in out
     assert f'Iter(train) [{done + 1}/{done + 2}]' in out and 'Iter(train) [1/' not in out
     assert osp.isfile(osp.join(work, f'iter_{done + 2}.pth'))
 

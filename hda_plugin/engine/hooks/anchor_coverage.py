@@ -179,8 +179,8 @@ class AnchorCoverageHook(DiagnosticHook):
     @staticmethod
     def table(res: dict) -> str:
         lines = [f'anchor coverage at IoU >= {res["pos_thr"]} on {res["n"]} boxes from '
-                 f'{res["images"]} sampled images, input {res["input_desc"]}; anchors '
-                 f'{res["anchor_min_h"]:.0f}..{res["anchor_max_h"]:.0f} px tall:',
+                 f'{res["images"]} sampled images, input {res["input_desc"]}; anchor sizes '
+                 f'{res["anchor_min_size"]:.0f}..{res["anchor_max_size"]:.0f} px (sqrt(w*h)):',
                  '  box height (px)     boxes  coverage  mean best IoU']
         for b in res['bins']:
             rng = f'{b["lo"]:g}-{b["hi"]:g}' if math.isfinite(b['hi']) else f'>= {b["lo"]:g}'

@@ -62,6 +62,11 @@ class DatasetSanityHook(DiagnosticHook):
                 f'model.bbox_head.num_classes to the number of object classes (without '
                 'background).')
         if st['usable'] == 0:
+            dropped = sum(int(getattr(d, 'load_summary', {}).get('unmapped_boxes', 0) or 0)
+                          for d in datasets)
+            where = (f' The dataset dropped {dropped} boxes whose label maps to no class '
+                     "(unknown_labels='ignore'): that is where the ground truth went; the "
+                     'label mapping table above lists their ids.' if dropped else '')
             self.report(
                 runner, 'error',
                 f'no usable ground truth in {st["images"]} training images ({origin}): '
@@ -70,7 +75,7 @@ class DatasetSanityHook(DiagnosticHook):
                 'no ground truth reaches the loss, so the detector can only learn '
                 '"background". Fix: check the label mapping (label_map / unknown_labels='
                 '\'error\' shows unknown ids), the ignore rules (occluded, ignore_labels) and '
-                'filter_cfg of the training dataset.')
+                'filter_cfg of the training dataset.' + where)
             return
         if st['images'] and st['empty'] / st['images'] > self.max_empty_share:
             self.report(runner, 'warning',

@@ -1,0 +1,121 @@
+"""Strict --cfg-options and the statement of which weights a training run uses."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from conftest import ROOT, run_env
+from hda_plugin.utils import CfgOptionError, check_cfg_options, explain_weights
+
+DEMO_CFG = osp.join(ROOT, 'configs', 'ssdlite_mobilenetv2-w0.5_1xb8-1150it_synthetic-hda-cpu.py')
+
+
+@pytest.fixture(scope='module')
+def demo_cfg():
+    return Config.fromfile(DEMO_CFG)
+
+
+def test_existing_keys_pass_and_plus_adds_new_ones(demo_cfg):
+    opts = {'optim_wrapper.optimizer.lr': 0.1, 'param_scheduler.1.end': 5,
+            'train_dataloader.dataset.dataset.cameras': [17],
+            '+optim_wrapper.optimizer.amsgrad': True}
+    assert check_cfg_options(demo_cfg, opts) == {
+        'optim_wrapper.optimizer.lr': 0.1, 'param_scheduler.1.end': 5,
+        'train_dataloader.dataset.dataset.cameras': [17],
+        'optim_wrapper.optimizer.amsgrad': True}
+
+
+@pytest.mark.parametrize('key, suggestion', [
+    ('model.bbox_head.num_class', 'model.bbox_head.num_classes'),
+    ('optim_wrapper.optimizer.lrr', 'optim_wrapper.optimizer.lr'),
+    ('train_dataloader.batch_sise', 'train_dataloader.batch_size'),
+    ('param_scheduler.7.end', 'param_scheduler.1.end'),
+    ('modle.bbox_head.num_classes', 'model.bbox_head.num_classes'),
+])
+def test_unknown_key_is_rejected_with_a_suggestion(demo_cfg, key, suggestion):
+    with pytest.raises(CfgOptionError) as e:
+        check_cfg_options(demo_cfg, {key: 1})
+    msg = str(e.value)
+    assert f'"{key}" does not exist' in msg
+    assert f'Did you mean: "{suggestion}"' in msg or f'"{suggestion}"' in msg.split(
+        'Did you mean:')[1]
+    assert f'"+{key}=...' in msg  # the explicit way to add it
+
+
+def test_key_below_a_non_dict_value_is_explained(demo_cfg):
+    with pytest.raises(CfgOptionError, match='is 0.05, not a dict'):
+        check_cfg_options(demo_cfg, {'optim_wrapper.optimizer.weight_decay.value': 1})
+
+
+@pytest.mark.parametrize('tool', ['tools/train.py', 'tools/test.py',
+                                  'tools/analysis/diagnose.py'])
+def test_tools_reject_a_misspelled_option(tool, tmp_path):
+    """Failure gallery case (c)."""
+    args = [sys.executable, tool, DEMO_CFG]
+    if tool == 'tools/test.py':
+        ckpt = tmp_path / 'x.pth'
+        ckpt.write_bytes(b'')
+        args.append(str(ckpt))
+    p = subprocess.run(args + ['--work-dir', str(tmp_path), '--cfg-options',
+                               'optim_wrapper.optimizer.weight_decy=0'],
+                       cwd=ROOT, env=run_env(), capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2, p.stderr[-3000:]
+    assert ('error: --cfg-options key "optim_wrapper.optimizer.weight_decy" does not exist'
+            in p.stderr)
+    assert 'Did you mean: "optim_wrapper.optimizer.weight_decay"' in p.stderr
+    assert not list(tmp_path.glob('*/*.log')), 'it must stop before building anything'
+
+
+def _cfg(work_dir, load_from=None, pretrained=None):
+    model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained)
+                               if pretrained else None))
+    return Config(dict(work_dir=str(work_dir), load_from=load_from, model=model))
+
+
+def _ckpt(work_dir, n):
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, f'iter_{n}.pth')
+    open(path, 'wb').close()
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(path)
+    return path
+
+
+def test_explain_weights_fresh_runs(tmp_path):
+    level, msg = explain_weights(_cfg(tmp_path / 'w'), None)
+    assert level == 'info' and 'random initialisation' in msg
+    level, msg = explain_weights(_cfg(tmp_path / 'w', pretrained='vgg.pth'), None)
+    assert level == 'info' and 'backbone: vgg.pth' in msg
+    level, msg = explain_weights(_cfg(tmp_path / 'w', load_from='coco.pth'), None)
+    assert level == 'info' and 'load_from=coco.pth (weights only' in msg
+
+
+def test_explain_weights_checkpoints_without_resume(tmp_path):
+    work = tmp_path / 'w'
+    latest = _ckpt(work, 8)
+    level, msg = explain_weights(_cfg(work, pretrained='vgg.pth'), None)
+    assert level == 'warning'
+    assert 'already holds 1 checkpoint(s)' in msg and latest in msg
+    assert 'they are NOT used' in msg and 'Pass --resume' in msg
+
+
+def test_explain_weights_resume_with_another_load_from(tmp_path):
+    work = tmp_path / 'w'
+    latest = _ckpt(work, 8)
+    level, msg = explain_weights(_cfg(work, load_from='coco.pth'), 'auto')
+    assert level == 'warning'
+    assert f'resuming from {latest}' in msg and 'load_from=coco.pth from the config is NOT used' \
+        in msg
+    level, msg = explain_weights(_cfg(work, load_from='coco.pth'), str(tmp_path / 'other.pth'))
+    assert level == 'warning' and 'other.pth' in msg and 'NOT used' in msg
+    level, msg = explain_weights(_cfg(work), 'auto')
+    assert level == 'info' and f'resuming from {latest}' in msg
+
+
+def test_explain_weights_resume_with_nothing_to_resume(tmp_path):
+    level, msg = explain_weights(_cfg(tmp_path / 'empty', load_from='coco.pth'), 'auto')
+    assert level == 'warning' and 'holds no checkpoint, so nothing is resumed' in msg
+    assert 'load_from=coco.pth is NOT used' in msg
