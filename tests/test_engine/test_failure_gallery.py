@@ -116,8 +116,9 @@ def test_b_nonfinite_loss_names_the_first_layer(synthetic_release, tmp_path):
     assert code == 1
     assert 'TrainingDiagnosisError: [WeightHealthHook] loss became nan at iteration 1' in log
     assert 'first layer whose output went non-finite in the forward pass: ' \
-        'backbone.conv1.conv (Conv2d)' in log
+        'data_preprocessor (the network input itself)' in log
     assert 'first parameter with a non-finite gradient: backbone.conv1.conv.weight' in log
+    assert 'the optimizer step was skipped, the weights are as they were' in log
     assert 'the input is non-finite' in log
 
 

@@ -194,13 +194,16 @@ class AnchorCoverageHook(DiagnosticHook):
     def suggest(res: dict) -> str:
         # sizes as sqrt(area), so a thin person compares fairly with a square anchor
         miss = ~res['covered']
-        size_miss = np.sqrt(res['heights'] * res['widths'])[miss]
+        n_miss = max(int(miss.sum()), 1)
+        size = np.sqrt(res['heights'] * res['widths'])
         amin, amax = res['anchor_min_size'], res['anchor_max_size']
-        small = float((size_miss < amin).mean()) if len(size_miss) else 0.0
-        large = float((size_miss > amax).mean()) if len(size_miss) else 0.0
+        no_shape = miss & (res['shape_iou'] < res['pos_thr'])  # no anchor of this size/shape
+        small = float((no_shape & (size < amin)).sum() / n_miss)
+        large = float((no_shape & (size > amax)).sum() / n_miss)
+        size_miss = size[miss]
         # an anchor of the right size and shape exists, but the grid places none on the box
         grid = miss & (res['shape_iou'] >= res['pos_thr'])
-        grid_share = float(grid.sum() / max(miss.sum(), 1))
+        grid_share = float(grid.sum() / n_miss)
         tips: List[str] = []
         if small >= 0.5:
             med = float(np.median(size_miss[size_miss < amin]))

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 from mmdet.registry import HOOKS
-from mmengine.optim import OptimWrapperDict
+from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 
 from .base import DiagnosticHook, unwrap_model
 
@@ -46,10 +46,12 @@ class WeightHealthHook(DiagnosticHook):
       ``diverge_factor`` times the lowest loss so far, with the layer groups whose
       gradients grew the most.
 
-    Every iteration (cheap: one norm per parameter and one min/max per module output,
-    read only when needed) it checks the loss; a NaN/Inf loss is an error that names the
-    first layer, in forward order, whose output went non-finite and the first parameter
-    whose gradient did, with the recent loss and learning rate.
+    Every iteration (cheap: one norm per parameter gradient) it checks the loss and the
+    gradients. A non-finite gradient skips that optimizer step, so the weights stay as they
+    were; a NaN/Inf loss is then an error that names the first layer, in forward order,
+    whose output went non-finite (found by running that batch's forward pass again with a
+    hook on every layer) and the first parameter whose gradient did, with the recent loss
+    and learning rate.
 
     The optimizer wrapper's ``step`` is wrapped for the run (instance attribute), so
     gradients are read after backward and before ``zero_grad``, as the optimizer sees them
@@ -77,9 +79,7 @@ class WeightHealthHook(DiagnosticHook):
         self.histogram_interval = histogram_interval or interval * 10
         self.history: Dict[str, List[tuple]] = defaultdict(list)  # group -> (iter, w, g, u)
         self._warned = set()
-        self._handles = []
-        self._fwd_flags: List[tuple] = []
-        self._collect = False
+        self._skipped_step = False
         self._check = False
         self._grad_norms = None
         self._pending = None
@@ -106,39 +106,29 @@ class WeightHealthHook(DiagnosticHook):
                         'checks off, loss checks on.')
         else:
             self._optim_wrapper = ow
+            self._amp = isinstance(ow, AmpOptimWrapper)
             self._orig_step = ow.step
             ow.step = self._step
-        if self.detect_nonfinite:
-            for name, module in model.named_modules():
-                if not any(True for _ in module.children()):
-                    self._handles.append(module.register_forward_hook(self._fwd_hook(name)))
+        self._model = model
 
     def after_train(self, runner) -> None:
-        for h in self._handles:
-            h.remove()
-        self._handles = []
         if self._optim_wrapper is not None:
             del self._optim_wrapper.step  # back to the class's method
             self._optim_wrapper = None
 
-    def _fwd_hook(self, name):
-        def hook(module, inputs, output):
-            if not self._collect:
-                return
-            t = _first_tensor(output)
-            if t is not None and t.is_floating_point() and t.numel():
-                lo, hi = torch.aminmax(t.detach())
-                self._fwd_flags.append((name, type(module).__name__,
-                                        torch.isfinite(lo) & torch.isfinite(hi)))
-        return hook
-
     def _step(self, *args, **kwargs):
-        """The optimizer wrapper's ``step``, with gradient norms taken before it."""
+        """The optimizer wrapper's ``step``, with gradient norms taken before it.
+
+        A non-finite gradient skips the step (outside AMP, whose loss scaler skips such
+        steps itself), so the weights that produced it stay intact for
+        :meth:`_first_nonfinite_layer`.
+        """
         with torch.no_grad():
-            zero = torch.zeros((), device=self.params[0].device)
-            self._grad_norms = torch.stack([
-                p.grad.detach().float().norm() if p.grad is not None else zero
-                for p in self.params])
+            self._grad_norms = self._param_grad_norms()
+            if self.detect_nonfinite and not self._amp and \
+                    not bool(torch.isfinite(self._grad_norms).all()):
+                self._skipped_step = True
+                return None
             before = [p.detach().clone() for p in self.params] if self._check else None
         out = self._orig_step(*args, **kwargs)
         if before is not None:
@@ -149,24 +139,66 @@ class WeightHealthHook(DiagnosticHook):
                                  for p, b in zip(self.params, before)]))
         return out
 
+    def _param_grad_norms(self) -> torch.Tensor:
+        """The norm of each parameter's gradient (0 where there is none), one tensor."""
+        grads = [p.grad for p in self.params]
+        have = [g for g in grads if g is not None]
+        norms = iter(torch._foreach_norm(have) if have else [])  # one kernel per dtype/device
+        zero = torch.zeros((), device=self.params[0].device)
+        return torch.stack([next(norms).float() if g is not None else zero for g in grads])
+
+    @torch.no_grad()
+    def _first_nonfinite_layer(self, data_batch):
+        """Re-runs the forward pass of ``data_batch`` with a hook on every leaf module and
+        returns ``(index, name, type)`` of the first, in execution order, whose output is
+        not finite, or None. Costs one forward pass, and only after a non-finite loss."""
+        found = []
+
+        def make(name):
+            def hook(module, inputs, output):
+                t = _first_tensor(output)
+                if not found and t is not None and t.is_floating_point() and t.numel() \
+                        and not bool(torch.isfinite(t).all()):
+                    found.append((len(order), name, type(module).__name__))
+                order.append(name)
+            return hook
+
+        order = []
+        try:
+            data = self._model.data_preprocessor(data_batch, True)
+        except Exception:  # noqa: BLE001  a diagnosis must not hide the original failure
+            return None
+        inputs = _first_tensor(data.get('inputs'))
+        if inputs is not None and not bool(torch.isfinite(inputs).all()):
+            return (0, 'data_preprocessor', 'the network input itself')
+        handles = [m.register_forward_hook(make(n)) for n, m in self._model.named_modules()
+                   if not any(True for _ in m.children()) and m is not
+                   self._model.data_preprocessor]
+        try:
+            self._model._run_forward(data, mode='loss')
+        except Exception:  # noqa: BLE001  a diagnosis must not hide the original failure
+            pass
+        finally:
+            for h in handles:
+                h.remove()
+        return found[0] if found else None
+
     # -- per iteration -----------------------------------------------------------------
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         if not self.enabled:
             return
-        self._fwd_flags = []
-        self._collect = self.detect_nonfinite
+        self._skipped_step = False
         self._check = self.every_n_train_iters(runner, self.interval) or runner.iter == 0
         self._grad_norms = self._pending = None
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if not self.enabled:
             return
-        self._collect = False
         loss = (outputs or {}).get('loss')
         if isinstance(loss, torch.Tensor):
             value = float(loss.detach())
-            if not math.isfinite(value):
-                self._nonfinite(runner, value, outputs)
+            if not math.isfinite(value) or self._skipped_step:
+                self._nonfinite(runner, value, outputs, data_batch)
                 return
             self._recent_losses = (self._recent_losses + [value])[-self.diverge_window:]
             self._check_divergence(runner)
@@ -288,11 +320,12 @@ class WeightHealthHook(DiagnosticHook):
                 values = values[::values.numel() // 65536 + 1]
             writer.add_histogram(f'weights/{group}', values.cpu().numpy(), it)
 
-    def _nonfinite(self, runner, value: float, outputs) -> None:
+    def _nonfinite(self, runner, value: float, outputs, data_batch) -> None:
         losses = ', '.join(f'{k}={float(v.detach()) if isinstance(v, torch.Tensor) else v:.4g}'
                            for k, v in outputs.items())
-        first_out = next(((name, kind, i) for i, (name, kind, ok) in enumerate(self._fwd_flags)
-                          if not bool(ok)), None)
+        first_out = None
+        if self.detect_nonfinite and data_batch is not None:
+            first_out = self._first_nonfinite_layer(data_batch)
         first_grad = None
         if self._grad_norms is not None:
             bad = (~torch.isfinite(self._grad_norms)).nonzero()
@@ -302,19 +335,21 @@ class WeightHealthHook(DiagnosticHook):
         where = []
         if first_out:
             where.append(f'first layer whose output went non-finite in the forward pass: '
-                         f'{first_out[0]} ({first_out[1]})')
+                         f'{first_out[1]} ({first_out[2]})')
         elif self.detect_nonfinite:
             where.append('every layer output was finite: the loss itself overflowed '
                          '(huge logits or box deltas)')
         if first_grad:
             where.append(f'first parameter with a non-finite gradient: {first_grad}')
+        if self._skipped_step:
+            where.append('the optimizer step was skipped, the weights are as they were')
         if bad_w:
-            where.append(f'{len(bad_w)} of {len(self.names)} parameters are now non-finite '
+            where.append(f'{len(bad_w)} of {len(self.names)} parameters are non-finite '
                          f'(first: {bad_w[0]})')
-        if first_out and first_out[2] == 0 and not self._recent_losses:
-            cause = ('The very first layer already produced it at the first iteration, so '
-                     'the input is non-finite: check data_preprocessor mean/std (a std of 0 '
-                     'divides by zero) and the images.')
+        if first_out and first_out[0] == 0 and not bad_w:
+            cause = ('The first layer (or the preprocessing) produced it with finite weights, '
+                     'so the input is non-finite: check data_preprocessor mean/std (a std of '
+                     '0 divides by zero) and the images.')
         else:
             cause = ('Likely a learning rate too high for this model and batch: lower it '
                      '(10x), lengthen warmup, or set optim_wrapper.clip_grad=dict(max_norm=...).')
