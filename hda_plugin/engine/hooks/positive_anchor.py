@@ -11,13 +11,16 @@ class _AssignRecorder:
     """Wraps the head's ``assigner.assign`` (an instance attribute, the class is untouched)
     and counts, per image, positive anchors, ground truths and ground truths matched."""
 
-    def __init__(self, assign, pos_thr: float):
+    def __init__(self, assign, pos_thr: float, hook):
         self.assign = assign
         self.pos_thr = pos_thr
+        self.hook = hook
         self.records = []
 
     def __call__(self, pred_instances, gt_instances, *args, **kwargs):
         result = self.assign(pred_instances, gt_instances, *args, **kwargs)
+        if not self.hook.enabled:
+            return result
         gt_inds = result.gt_inds
         pos = gt_inds > 0
         max_ov = getattr(result, 'max_overlaps', None)
@@ -62,7 +65,7 @@ class PositiveAnchorHook(DiagnosticHook):
             return
         pos_thr = float(getattr(assigner, 'pos_iou_thr', 0.5))
         self._head = head
-        self._recorder = _AssignRecorder(assigner.assign, pos_thr)
+        self._recorder = _AssignRecorder(assigner.assign, pos_thr, self)
         assigner.assign = self._recorder
 
     def after_train(self, runner) -> None:
@@ -71,11 +74,11 @@ class PositiveAnchorHook(DiagnosticHook):
             self._recorder = None
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        if self._recorder is not None:
+        if self._recorder is not None and self.enabled:
             self._recorder.records.clear()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-        if self._recorder is None or not self._recorder.records:
+        if self._recorder is None or not self._recorder.records or not self.enabled:
             return
         pos, gts, matched = (sum(col) for col in zip(*self._recorder.records))
         images = len(self._recorder.records)

@@ -123,6 +123,8 @@ class WeightHealthHook(DiagnosticHook):
         steps itself), so the weights that produced it stay intact for
         :meth:`_first_nonfinite_layer`.
         """
+        if not self.enabled:
+            return self._orig_step(*args, **kwargs)
         with torch.no_grad():
             self._grad_norms = self._param_grad_norms()
             if self.detect_nonfinite and not self._amp and \
