@@ -146,8 +146,9 @@ def test_healthy_demo_diagnose_exits_0(synthetic_release, tmp_path):
 
 
 def test_e_collapse_under_weight_decay_without_positives(synthetic_release, tmp_path):
-    """Every person made an ignore region (so no positives), AdamW weight decay 100, the
-    two hooks that would stop this run earlier turned off; TensorBoard backend on."""
+    """No anchor can become positive (assigner thresholds above 1), so the loss is 0 and
+    only AdamW's weight decay (100) acts; PositiveAnchorHook, which would stop this run
+    first, is off. TensorBoard backend on."""
     cfg = tmp_path / 'collapse.py'
     cfg.write_text(f"""_base_ = {DEMO_CFG!r}
 visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
@@ -156,20 +157,23 @@ visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
     work = tmp_path / 'work'
     code, log = run(['tools/train.py', str(cfg), '--work-dir', str(work), '--cfg-options',
                      *train_opts(synthetic_release, 8),
-                     '+train_dataloader.dataset.dataset.ignore_labels=[crowd,personUnk,person]',
-                     'train_dataloader.dataset.dataset.filter_cfg.filter_empty_gt=False',
+                     'model.train_cfg.assigner.pos_iou_thr=1.1',
+                     'model.train_cfg.assigner.min_pos_iou=1.1',
                      'optim_wrapper.optimizer.weight_decay=100',
-                     'custom_hooks.2.enabled=False', 'custom_hooks.4.enabled=False',
+                     'custom_hooks.4.enabled=False',
                      'custom_hooks.5.interval=1', '+custom_hooks.5.collapse_window=3'])
     assert code == 0, log[-5000:]
-    m = re.search(r'\[WeightHealthHook\] weights of (\S+) are collapsing toward 0: norm '
-                  r'([\d.e+-]+) at iteration 1 -> ([\d.e+-]+) at iteration (\d)', log)
+    assert re.search(r'Iter\(train\) \[8/8\].* loss: 0.0000 ', log)
+    m = re.search(r'\[WeightHealthHook\] weights collapsing toward 0 in (\d+) of (\d+) layer '
+                  r'groups, .*\(iteration 1 -> (\d)\): (\S+) ([\d.e+-]+) -> ([\d.e+-]+)', log)
     assert m, log[-5000:]
-    assert float(m.group(3)) < 0.5 * float(m.group(2))
+    assert m.group(1) == m.group(2)  # every group
+    assert float(m.group(6)) < 0.5 * float(m.group(5))
     assert 'weight_decay=100' in log
     # per-group scalars through the visualizer, histograms in TensorBoard
+    group = m.group(4)
     scalars = [json.loads(line) for line in open(next(work.glob('*/vis_data/scalars.json')))]
-    norms = [s[f'weight_norm/{m.group(1)}'] for s in scalars if f'weight_norm/{m.group(1)}' in s]
+    norms = [s[f'weight_norm/{group}'] for s in scalars if f'weight_norm/{group}' in s]
     assert len(norms) == 8 and all(b < a for a, b in zip(norms, norms[1:]))
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     events = EventAccumulator(str(next(work.glob('*/vis_data'))),

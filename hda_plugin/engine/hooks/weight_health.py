@@ -256,48 +256,52 @@ class WeightHealthHook(DiagnosticHook):
         runner.visualizer.add_scalars(scalars, step=it)
         if it % self.histogram_interval == 0 or runner.iter == 0:
             self._histograms(runner, it)
-        for group in self.groups:
-            self._check_group(runner, group)
+        self._check_groups(runner, it)
 
-    def _check_group(self, runner, group: str) -> None:
-        hist = self.history[group]
-        it, wn, gn, _ = hist[-1]
+    def _check_groups(self, runner, it: int) -> None:
+        """One warning per kind and check, listing every group it concerns."""
+        collapsing, dead, exploding = [], [], []
         n = self.collapse_window
-        if group not in self._warned and len(hist) > n:
-            ws = [h[1] for h in hist[-n - 1:]]
+        for group, hist in self.history.items():
+            _, wn, gn, _ = hist[-1]
             first = hist[0][1]
-            if all(b < a for a, b in zip(ws, ws[1:])) and first > 0 \
-                    and wn < self.collapse_ratio * first:
-                self._warned.add(group)
-                self.report(
-                    runner, 'warning',
-                    f'weights of {group} are collapsing toward 0: norm {first:.4g} at '
-                    f'iteration {hist[0][0]} -> {wn:.4g} at iteration {it} '
-                    f'({wn / first:.1%}), falling at each of the last {n} checks. '
-                    f'{self._optim_desc(runner)} The loss gives these weights less push than '
-                    'the weight decay pulls: lower weight_decay, and check that ground truth '
-                    'reaches the loss (PositiveAnchorHook pos_per_img).')
-        dead = ('dead', group)
-        if dead not in self._warned and len(hist) >= self.dead_patience and \
-                all(h[2] == 0 for h in hist[-self.dead_patience:]):
-            self._warned.add(dead)
-            self.report(runner, 'warning',
-                        f'{group} received an exactly-zero gradient at the last '
-                        f'{self.dead_patience} checks (iteration {it}): a dead layer (ReLUs '
-                        'that never fire, a branch not in the loss, a loss term without '
-                        'positives, or a feature level whose anchors are never positives or '
-                        'mined negatives).')
-        boom = ('explode', group)
-        prev = [h[2] for h in hist[:-1] if h[2] > 0]
-        if boom not in self._warned and len(prev) >= 3 and \
-                gn > self.explode_factor * float(np.median(prev)):
-            self._warned.add(boom)
-            self.report(runner, 'warning',
-                        f'exploding gradients in {group}: norm {gn:.4g} at iteration {it}, '
-                        f'{gn / float(np.median(prev)):.0f}x its median so far '
-                        f'({float(np.median(prev)):.4g}). {self._optim_desc(runner)} Lower '
-                        'the learning rate, lengthen warmup or set '
-                        'optim_wrapper.clip_grad=dict(max_norm=...).')
+            ws = [h[1] for h in hist[-n - 1:]]
+            if ('collapse', group) not in self._warned and len(hist) > n and first > 0 and \
+                    all(b < a for a, b in zip(ws, ws[1:])) and wn < self.collapse_ratio * first:
+                self._warned.add(('collapse', group))
+                collapsing.append(f'{group} {first:.4g} -> {wn:.4g} ({wn / first:.1%})')
+            if ('dead', group) not in self._warned and len(hist) >= self.dead_patience and \
+                    all(h[2] == 0 for h in hist[-self.dead_patience:]):
+                self._warned.add(('dead', group))
+                dead.append(group)
+            prev = [h[2] for h in hist[:-1] if h[2] > 0]
+            if ('explode', group) not in self._warned and len(prev) >= 3 and \
+                    gn > self.explode_factor * float(np.median(prev)):
+                self._warned.add(('explode', group))
+                med = float(np.median(prev))
+                exploding.append(f'{group} {gn:.4g} ({gn / med:.0f}x its median {med:.4g})')
+        if collapsing:
+            self.report(
+                runner, 'warning',
+                f'weights collapsing toward 0 in {len(collapsing)} of {len(self.groups)} layer '
+                f'groups, their norm falling at each of the last {n} checks (iteration '
+                f'{self.history[next(iter(self.history))][0][0]} -> {it}): '
+                + '; '.join(collapsing) + f'. {self._optim_desc(runner)} The loss gives these '
+                'weights less push than the weight decay pulls: lower weight_decay, and check '
+                'that ground truth reaches the loss (PositiveAnchorHook pos_per_img).')
+        if dead:
+            self.report(
+                runner, 'warning',
+                f'{len(dead)} layer group(s) received an exactly-zero gradient at the last '
+                f'{self.dead_patience} checks (iteration {it}): {", ".join(dead)}. A dead layer '
+                '(ReLUs that never fire), a branch not in the loss, a loss without positives, '
+                'or a feature level whose anchors are never positives or mined negatives.')
+        if exploding:
+            self.report(
+                runner, 'warning',
+                f'exploding gradients at iteration {it}: ' + '; '.join(exploding) +
+                f'. {self._optim_desc(runner)} Lower the learning rate, lengthen warmup or set '
+                'optim_wrapper.clip_grad=dict(max_norm=...).')
 
     @staticmethod
     def _optim_desc(runner) -> str:
