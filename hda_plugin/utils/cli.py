@@ -57,7 +57,7 @@ def load_config(args: argparse.Namespace) -> Config:
             cfg.merge_from_dict(check_cfg_options(cfg, args.cfg_options))
         except CfgOptionError as e:  # a usage error: message and exit status 2, as argparse
             print(f'error: {e}', file=sys.stderr)
-            raise SystemExit(2)
+            raise SystemExit(2) from None
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -123,7 +123,7 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
             try:
                 node = _child(node, part)
             except KeyError:
-                raise CfgOptionError(_unknown_key_message(root, key, done, part, node))
+                raise CfgOptionError(_unknown_key_message(root, key, done, part, node)) from None
             done.append(part)
         checked[key] = value
     return checked

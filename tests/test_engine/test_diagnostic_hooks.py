@@ -161,3 +161,31 @@ def test_first_nonfinite_layer_is_found_in_forward_order():
         target.weight[0, 0, 0, 0] = float('inf')
     index, name, kind = hook._first_nonfinite_layer(batch)
     assert name == 'backbone.layer3.0.depthwise_conv.conv' and kind == 'Conv2d' and index > 0
+
+
+def test_weight_health_wraps_and_restores_the_optimizer_step():
+    """The step wrapper keeps MMEngine's scheduler counter flag, skips a step whose
+    gradients are not finite (weights untouched) and is removed after training."""
+    from mmengine.optim import OptimWrapper
+    from mmengine.optim.scheduler import LinearLR
+
+    from hda_plugin.engine.hooks import WeightHealthHook
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    ow = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    LinearLR(ow, start_factor=0.5, by_epoch=False, end=2)  # wraps ow.step with a counter
+    counted = ow.step
+    runner = _Runner()
+    runner.model, runner.optim_wrapper, runner.iter = model, ow, 0
+    hook = WeightHealthHook(interval=1)
+    hook.before_train(runner)
+    assert ow.step is not counted and ow.step._with_counter
+    hook.before_train_iter(runner, 0)
+    ow.update_params(model(torch.ones(2, 3)).sum())
+    assert hook._grad_norms.shape == (4, ) and bool((hook._grad_norms > 0).any())
+    before = [p.detach().clone() for p in model.parameters()]
+    hook.before_train_iter(runner, 1)
+    ow.update_params(model(torch.full((2, 3), float('nan'))).sum())
+    assert hook._skipped_step
+    assert all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
+    hook.after_train(runner)
+    assert ow.step is counted

@@ -206,8 +206,10 @@ def report(args, hooks, findings, recorder, skipped) -> str:
     for h in hooks:
         if h.check_name not in checked or not any(
                 f.severity != 'info' for f in findings if f.check == h.check_name):
+            own = [f for f in findings if f.check == h.check_name]
             state = 'off' if not h.enabled else (
-                'not reached' if skipped and h.check_name in DURING_TRAIN else 'ok')
+                'not reached' if skipped and h.check_name in DURING_TRAIN else
+                'skipped' if any(f.message.endswith('skipped.') for f in own) else 'ok')
             lines.append(f'[{state.upper()}] {h.check_name}')
     errors = _errors(findings)
     warnings = [f for f in findings if f.severity == 'warning']

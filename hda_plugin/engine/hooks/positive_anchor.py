@@ -65,12 +65,16 @@ class PositiveAnchorHook(DiagnosticHook):
             return
         pos_thr = float(getattr(assigner, 'pos_iou_thr', 0.5))
         self._head = head
+        self._assign_was_attr = 'assign' in vars(assigner)
         self._recorder = _AssignRecorder(assigner.assign, pos_thr, self)
         assigner.assign = self._recorder
 
     def after_train(self, runner) -> None:
         if self._recorder is not None:
-            del self._head.assigner.assign  # back to the class's method
+            if self._assign_was_attr:
+                self._head.assigner.assign = self._recorder.assign
+            else:
+                del self._head.assigner.assign  # back to the class's method
             self._recorder = None
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:

@@ -107,13 +107,25 @@ class WeightHealthHook(DiagnosticHook):
         else:
             self._optim_wrapper = ow
             self._amp = isinstance(ow, AmpOptimWrapper)
+            # MMEngine's param schedulers may already have wrapped ``step`` in a counter
+            # (instance attribute, flagged ``_with_counter``); keep that flag visible.
             self._orig_step = ow.step
-            ow.step = self._step
+            self._step_was_attr = 'step' in vars(ow)
+
+            def step(*args, **kwargs):
+                return self._step(*args, **kwargs)
+
+            if hasattr(self._orig_step, '_with_counter'):
+                step._with_counter = self._orig_step._with_counter
+            ow.step = step
         self._model = model
 
     def after_train(self, runner) -> None:
         if self._optim_wrapper is not None:
-            del self._optim_wrapper.step  # back to the class's method
+            if self._step_was_attr:
+                self._optim_wrapper.step = self._orig_step
+            else:
+                del self._optim_wrapper.step  # back to the class's method
             self._optim_wrapper = None
 
     def _step(self, *args, **kwargs):
