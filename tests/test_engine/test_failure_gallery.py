@@ -145,6 +145,35 @@ def test_healthy_demo_diagnose_exits_0(synthetic_release, tmp_path):
     assert not [f for f in data['findings'] if f['severity'] == 'error']
 
 
+def test_diagnose_shrink_scales_input_and_anchors(synthetic_release, tmp_path):
+    from mmengine.config import Config
+
+    import argparse
+    from tools.analysis.diagnose import dry_run_config
+    cfg = Config.fromfile(DEMO_CFG)
+    args = argparse.Namespace(work_dir=str(tmp_path), iters=2, batch_size=2, shrink=0.5)
+    run_cfg = dry_run_config(cfg, args)
+    resize = [t for t in run_cfg.train_dataloader.dataset.dataset.pipeline
+              if t['type'] == 'Resize'][0]
+    assert resize['scale'] == (160, 112)
+    ag = run_cfg.model.bbox_head.anchor_generator
+    assert ag.min_sizes == [5, 11, 22, 40, 65] and ag.max_sizes[-1] == 100
+    assert run_cfg.train_cfg == dict(type='IterBasedTrainLoop', max_iters=2, val_interval=3)
+    assert run_cfg.val_dataloader is None and run_cfg.default_hooks.checkpoint is None
+    hooks = {h['type']: h for h in run_cfg.custom_hooks}
+    assert 'ZeroAPDiagnosisHook' not in hooks
+    assert hooks['PositiveAnchorHook']['patience'] == 2
+    assert not hooks['DatasetSanityHook']['stop_on_error']
+    assert hooks['AnchorCoverageHook']['input_scale'] == 2.0  # coverage judged at full size
+    assert hooks['AnchorCoverageHook']['anchor_generator']['min_sizes'] == [10, 22, 44, 80, 130]
+    code, log = run(['tools/analysis/diagnose.py', DEMO_CFG, '--iters', '2', '--shrink', '0.5',
+                     '--cfg-options', *diagnose_opts(synthetic_release)])
+    assert code == 0, log[-3000:]
+    assert 'iterations : 2 of 2 run (batch 2, shrink 0.5)' in log
+    # the same coverage as without --shrink (test_healthy_demo_diagnose_exits_0's setting)
+    assert re.search(r'network input 299x224 \.\. 320x200', log)
+
+
 def test_e_collapse_under_weight_decay_without_positives(synthetic_release, tmp_path):
     """No anchor can become positive (assigner thresholds above 1), so the loss is 0 and
     only AdamW's weight decay (100) acts; PositiveAnchorHook, which would stop this run

@@ -13,7 +13,8 @@ useless (no ground truth reaching the loss, labels out of range, anchors that fi
 no box, a non-finite loss, a crash), 2 for a usage error.
 
 ``--shrink F`` scales the training input (the pipeline's Resize) and the anchor sizes by F
-for faster iterations on a CPU; the anchor-coverage check runs on the config as it is.
+for faster iterations on a CPU. The feature strides do not shrink, so the anchor-coverage
+check measures the config's own anchors at full input size instead.
 """
 import argparse
 import copy
@@ -137,7 +138,11 @@ def dry_run_config(cfg, args):
             h['interval'] = 1
             h['collapse_window'] = min(h.get('collapse_window', 5), max(args.iters - 1, 1))
     if args.shrink != 1.0:
+        anchors = copy.deepcopy(cfg.model.get('bbox_head', {}).get('anchor_generator'))
         shrink(cfg, args.shrink)
+        for h in cfg.custom_hooks:  # coverage is judged at full size, see the docstring
+            if h['type'] == 'AnchorCoverageHook' and anchors:
+                h.update(anchor_generator=anchors, input_scale=1.0 / args.shrink)
     return cfg
 
 

@@ -6,7 +6,7 @@ import mmcv
 import numpy as np
 import torch
 from mmcv.transforms import Resize as MMCVResize
-from mmdet.registry import HOOKS
+from mmdet.registry import HOOKS, TASK_UTILS
 from mmdet.structures.bbox import bbox_overlaps
 
 from .base import DiagnosticHook, base_datasets, unwrap_model
@@ -58,14 +58,21 @@ class AnchorCoverageHook(DiagnosticHook):
         error_below (float): coverage under this is an error (``diagnose.py`` exits 1);
             training stops only with ``stop_on_error=True``.
         seed (int): sampling seed.
+        anchor_generator (dict, optional): measure these anchors instead of the head's,
+            with ``input_scale`` applied after the pipeline's Resize (``diagnose.py
+            --shrink`` uses both to check the full-size setting while it trains shrunk).
+        input_scale (float): extra scale on the network input, see ``anchor_generator``.
         enabled, stop_on_error: see :class:`DiagnosticHook`.
     """
     priority = 'VERY_HIGH'
 
     def __init__(self, max_images: int = 1000, warn_below: float = 0.5,
-                 error_below: float = 0.2, seed: int = 0, stop_on_error: bool = False,
-                 **kwargs):
+                 error_below: float = 0.2, seed: int = 0,
+                 anchor_generator: Optional[dict] = None, input_scale: float = 1.0,
+                 stop_on_error: bool = False, **kwargs):
         super().__init__(stop_on_error=stop_on_error, **kwargs)
+        self.anchor_generator = anchor_generator
+        self.input_scale = input_scale
         self.max_images = max_images
         self.warn_below = warn_below
         self.error_below = error_below
@@ -78,6 +85,8 @@ class AnchorCoverageHook(DiagnosticHook):
         model = unwrap_model(runner.model)
         head = getattr(model, 'bbox_head', None)
         prior_gen = getattr(head, 'prior_generator', None)
+        if self.anchor_generator is not None:
+            prior_gen = TASK_UTILS.build(self.anchor_generator)
         if prior_gen is None or not hasattr(prior_gen, 'base_anchors'):
             self.report(runner, 'info', 'the model has no anchor generator; skipped.')
             return
@@ -122,6 +131,7 @@ class AnchorCoverageHook(DiagnosticHook):
                 continue
             w, h = int(info['width']), int(info['height'])
             sx, sy = resize_factors(resize, w, h)
+            sx, sy = sx * self.input_scale, sy * self.input_scale
             resizes.add(None if resize is None else
                         (tuple(resize.scale or ()), bool(resize.keep_ratio)))
             in_w, in_h = int(round(w * sx)), int(round(h * sy))
