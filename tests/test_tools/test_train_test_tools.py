@@ -35,6 +35,8 @@ def test_train_then_test_prints_voc_ap(synthetic_release, tmp_path):
                '--work-dir', work, '--out', pkl, '--show-dir', 'vis', '--cfg-options',
                *tiny_opts(synthetic_release, 4)])
     assert 'voc/AP50' in out and osp.isfile(pkl)
+    assert 'hda/MR-2: ' in out and 'hda/MR-2_cam19: ' in out  # overall and per camera
+    assert 'log-average miss rate (HDA/Caltech protocol' in out
     assert glob.glob(osp.join(work, '*', 'vis', '*.jpg')), 'no --show-dir images'
 
 
