@@ -78,8 +78,12 @@ class MissRateMetric(BaseMetric):
             self.results.append(self.evaluate_image(
                 dets, scores, gt_boxes, ign_boxes, camera_of(sample.get('img_path', ''))))
 
-    def evaluate_image(self, dets, scores, gt_boxes, ignore_boxes, camera='all') -> tuple:
-        """Matches one image; returns ``(camera, scores, dt_match, regular GT count)``."""
+    def evaluate_image(self, dets, scores, gt_boxes, ignore_boxes, camera='all',
+                       return_gt: bool = False) -> tuple:
+        """Matches one image; returns ``(camera, scores, dt_match, regular GT count)``, and
+        with ``return_gt`` also the match flags of ``gt_boxes`` (1 found, 0 missed, -1
+        ignored by ``height_range``). Detections outside ``height_range`` are dropped
+        from ``scores`` and ``dt_match``."""
         dets = np.asarray(dets, dtype=np.float64).reshape(-1, 4)
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
         gt_boxes = np.asarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
@@ -98,8 +102,9 @@ class MissRateMetric(BaseMetric):
                                 resize_to_aspect(gt_boxes, self.aspect_ratio))
         boxes = np.concatenate([gt_boxes, ignore_boxes])
         ignore = np.concatenate([gt_ignore, np.ones(len(ignore_boxes), dtype=bool)])
-        dt_match, _ = match_image(dets, scores, boxes, ignore, self.iou_thr)
-        return camera, scores.astype(np.float32), dt_match, int((~gt_ignore).sum())
+        dt_match, gt_match = match_image(dets, scores, boxes, ignore, self.iou_thr)
+        out = (camera, scores.astype(np.float32), dt_match, int((~gt_ignore).sum()))
+        return out + (gt_match[:len(gt_boxes)], ) if return_gt else out
 
     def compute_metrics(self, results: list) -> dict:
         groups = defaultdict(list)

@@ -1,11 +1,17 @@
 """End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh on CPU."""
 import glob
+import json
 import os
 import os.path as osp
+import re
 import signal
 import subprocess
 import sys
 import time
+
+import numpy as np
+import pytest
+from PIL import Image
 
 from conftest import DEMO_CFG, ROOT, run_env, tiny_opts
 
@@ -38,6 +44,34 @@ def test_train_then_test_prints_voc_ap(synthetic_release, tmp_path):
     assert 'hda/MR-2: ' in out and 'hda/MR-2_cam19: ' in out  # overall and per camera
     assert 'log-average miss rate (HDA/Caltech protocol' in out
     assert glob.glob(osp.join(work, '*', 'vis', '*.jpg')), 'no --show-dir images'
+    mr2 = float(re.search(r'hda/MR-2: ([\d.]+)', out).group(1))
+
+    # curves from the dump, two runs on one plot; the offline MR-2 is the metric's
+    test_set = [f'test_dataloader.dataset.data_root={synthetic_release}',
+                'test_dataloader.dataset.cameras=[19]']
+    curves = str(tmp_path / 'curves')
+    out = run([sys.executable, 'tools/analysis/plot_curves.py', DEMO_CFG, pkl, pkl,
+               '--labels', 'run A', 'run B', '--out-dir', curves, '--cfg-options', *test_set])
+    summary = json.load(open(osp.join(curves, 'curves.json')))
+    assert summary['runs']['run A']['all']['mr2'] == pytest.approx(mr2, abs=1e-4)
+    assert set(summary['runs']['run B']) == {'all', 'cam19'}
+    assert len(summary['ref_fppi']) == 9 and 'log-average miss rate (MR-2)' in out
+    for name in ('miss_rate_fppi.png', 'precision_recall.png'):
+        with Image.open(osp.join(curves, name)) as im:
+            assert im.format == 'PNG' and im.size[0] >= 600 and im.size[1] >= 300
+            assert len(np.unique(np.asarray(im.convert('L')))) > 10  # drawn, not blank
+
+    # prediction images coloured by outcome, and ground-truth browsing per camera
+    browse = str(tmp_path / 'browse')
+    out = run([sys.executable, 'tools/analysis/browse_dataset.py', DEMO_CFG, '--results', pkl,
+               '--num', '2', '--out-dir', browse, '--cfg-options', *test_set])
+    assert len(glob.glob(osp.join(browse, 'cam19', '*.jpg'))) == 2
+    assert 'false positives' in out
+    out = run([sys.executable, 'tools/analysis/browse_dataset.py', DEMO_CFG, '--split', 'train',
+               '--cameras', '17', '--num', '3', '--out-dir', browse + '_gt', '--cfg-options',
+               f'train_dataloader.dataset.dataset.data_root={synthetic_release}'])
+    assert len(glob.glob(osp.join(browse + '_gt', 'cam17', '*.jpg'))) == 3
+    assert re.search(r'persons +\d+', out) and 'ignore regions' in out
 
 
 def test_kill_and_resume_continues_iteration_count(synthetic_release, tmp_path):

@@ -1,0 +1,98 @@
+"""Evaluating ``tools/test.py --out results.pkl`` files offline against a config's test set.
+
+MMDetection's ``DumpDetResults`` drops the ground truth from the dump, so it is read again
+from the config's test dataset and joined on ``img_path``.
+"""
+import pickle
+from typing import Dict, List, Optional
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from .miss_rate_metric import MissRateMetric, camera_of
+
+__all__ = ['load_ground_truth', 'load_results', 'metric_from_config', 'evaluate_results']
+
+
+def load_ground_truth(cfg: Config, split: str = 'test',
+                      cameras: Optional[List[int]] = None) -> Dict[str, dict]:
+    """``img_path -> dict(boxes, ignore, camera, width, height)`` for the config's
+    ``<split>_dataloader`` (dataset wrappers unwrapped), in dataset order; ``cameras``
+    replaces the dataset's own ``cameras`` (HDADataset) when given."""
+    from mmdet.registry import DATASETS
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    ds_cfg = cfg[f'{split}_dataloader'].dataset.copy()
+    while 'dataset' in ds_cfg and 'pipeline' not in ds_cfg:  # RepeatDataset & co.
+        ds_cfg = ds_cfg['dataset'].copy()
+    ds_cfg['pipeline'] = []
+    ds_cfg['test_mode'] = True
+    if cameras and 'cameras' in ds_cfg:
+        ds_cfg['cameras'] = list(cameras)
+    dataset = DATASETS.build(ds_cfg)
+    gt = {}
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        inst = info.get('instances', [])
+        boxes = np.array([x['bbox'] for x in inst], dtype=np.float64).reshape(-1, 4)
+        ignore = np.array([bool(x.get('ignore_flag', 0)) for x in inst], dtype=bool)
+        gt[info['img_path']] = dict(boxes=boxes, ignore=ignore, camera=camera_of(
+            info['img_path']), width=info.get('width'), height=info.get('height'))
+    return gt
+
+
+def load_results(path: str) -> List[dict]:
+    """The list ``tools/test.py --out`` wrote: one dict per image with ``img_path`` and
+    ``pred_instances`` (``bboxes``, ``scores``, ``labels``)."""
+    with open(path, 'rb') as f:
+        results = pickle.load(f)
+    if not isinstance(results, list) or not results or 'pred_instances' not in results[0]:
+        raise ValueError(f'{path}: expected the list of per-image predictions that '
+                         'tools/test.py --out writes (dicts with pred_instances).')
+    return results
+
+
+def metric_from_config(cfg: Config) -> MissRateMetric:
+    """The config's MissRateMetric settings (HDA configs: ``aspect_ratio=0.41``)."""
+    evaluators = cfg.get('test_evaluator') or []
+    evaluators = evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]
+    for e in evaluators:
+        if e.get('type') == 'MissRateMetric':
+            kwargs = {k: v for k, v in e.items() if k not in ('type', 'collect_device')}
+            return MissRateMetric(**kwargs)
+    return MissRateMetric()
+
+
+def _np(x):
+    return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
+
+
+def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: MissRateMetric,
+                     score_thr: Optional[float] = None) -> List[dict]:
+    """Per image: predictions, ground truth and match flags (``match_image``), in the
+    order of ``results``. Images of the results missing from ``gt`` are an error."""
+    missing = [r['img_path'] for r in results if r['img_path'] not in gt]
+    if missing:
+        raise KeyError(f'{len(missing)} images of the results are not in the config\'s test '
+                       f'set (e.g. {missing[0]}): pass the config the results were made '
+                       'with (same data_root, cameras, frame_step).')
+    out = []
+    for r in results:
+        pred = r['pred_instances']
+        keep = _np(pred['labels']) == metric.label
+        boxes, scores = _np(pred['bboxes'])[keep], _np(pred['scores'])[keep]
+        if score_thr is not None:
+            boxes, scores = boxes[scores >= score_thr], scores[scores >= score_thr]
+        if metric.height_range:  # the detections the metric keeps, for drawing
+            h = boxes[:, 3] - boxes[:, 1]
+            lo, hi = metric.height_range
+            kept = (h >= lo / metric.expand) & (h < hi * metric.expand)
+            boxes, scores = boxes[kept], scores[kept]
+        g = gt[r['img_path']]
+        regular, ignored = g['boxes'][~g['ignore']], g['boxes'][g['ignore']]
+        camera, s, match, n_gt, gt_match = metric.evaluate_image(
+            boxes, scores, regular, ignored, g['camera'], return_gt=True)
+        out.append(dict(img_path=r['img_path'], camera=camera, boxes=boxes, scores=s,
+                        dt_match=match, num_gt=n_gt, gt_boxes=regular, gt_match=gt_match,
+                        ignore_boxes=ignored))
+    return out

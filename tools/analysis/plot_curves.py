@@ -1,0 +1,142 @@
+"""Miss rate vs FPPI (log-log, the HDA style) and precision-recall curves from test results.
+
+    python tools/test.py configs/ssd512_hda.py CKPT --out results.pkl
+    python tools/analysis/plot_curves.py configs/ssd512_hda.py results.pkl [other.pkl ...] \
+        [--labels SSD-512 "SSD-512 + x"] --out-dir curves/
+
+Several result files go on the same plots, to compare runs. The ground truth comes from the
+config's test set (``tools/test.py --out`` does not keep it), matched as MissRateMetric
+does with the config's settings. Writes ``miss_rate_fppi.png`` and ``precision_recall.png``
+(all cameras, one panel per camera after the overall one) and ``curves.json`` (MR-2 and
+the 9 sampled miss rates per run and camera), and prints an MR-2 table.
+"""
+import argparse
+import json
+import math
+import os
+import os.path as osp
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import hda_plugin  # noqa: E402,F401
+from hda_plugin.evaluation import REF_FPPI, log_average_miss_rate, miss_rate_fppi  # noqa: E402
+from hda_plugin.evaluation.results import (evaluate_results, load_ground_truth,  # noqa: E402
+                                           load_results, metric_from_config)
+from hda_plugin.utils import load_config  # noqa: E402
+from hda_plugin.utils.cli import DictAction  # noqa: E402
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', help='the config the results were made with (its test set)')
+    p.add_argument('results', nargs='+', help='tools/test.py --out pickles')
+    p.add_argument('--labels', nargs='+', help='legend names, one per result file')
+    p.add_argument('--out-dir', required=True)
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='as in tools/test.py (keys checked)')
+    args = p.parse_args()
+    args.work_dir, args.launcher, args.local_rank = None, 'none', 0
+    if args.labels and len(args.labels) != len(args.results):
+        p.error(f'--labels gives {len(args.labels)} names for {len(args.results)} files')
+    return args
+
+
+def curves_of(evaluated):
+    groups = defaultdict(list)
+    for e in evaluated:
+        groups['all'].append(e)
+        if e['camera'] != 'all':
+            groups[e['camera']].append(e)
+    out = {}
+    for name, es in groups.items():
+        c = miss_rate_fppi([e['scores'] for e in es], [e['dt_match'] for e in es],
+                           sum(e['num_gt'] for e in es), len(es))
+        c['mr2'], c['samples'] = log_average_miss_rate(c['fppi'], c['miss_rate'])
+        c['num_images'], c['num_gt'] = len(es), sum(e['num_gt'] for e in es)
+        out[name] = c
+    return out
+
+
+def plot(runs, names, kind, path):
+    panels = ['all'] + sorted({c for r in runs for c in r if c != 'all'})
+    cols = min(4, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.8 * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        for run, name in zip(runs, names):
+            c = run.get(panel)
+            if c is None or not len(c['fppi']):
+                continue
+            if kind == 'roc':
+                ax.plot(c['fppi'], c['miss_rate'], lw=2, label=f'{c["mr2"]:.1%} {name}')
+            else:
+                ax.plot(c['recall'], c['precision'], lw=2, label=name)
+        if kind == 'roc':
+            ax.set_xscale('log')
+            ax.set_yscale('log')
+            ax.set_xlim(1e-3, 1e1)
+            ax.set_ylim(0.05, 1)
+            ticks = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.64, 0.8, 1]
+            ax.set_yticks(ticks)
+            ax.set_yticklabels([f'{t:.2f}'.lstrip('0') if t < 1 else '1' for t in ticks])
+            ax.minorticks_off()
+            ax.set_xlabel('false positives per image')
+            ax.set_ylabel('miss rate')
+            for x in (REF_FPPI[0], REF_FPPI[-1]):
+                ax.axvline(x, color='0.8', lw=0.8, ls=':')
+        else:
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1.02)
+            ax.set_xlabel('recall')
+            ax.set_ylabel('precision')
+        ax.grid(True, which='major', alpha=0.4)
+        ax.set_title('all cameras' if panel == 'all' else panel)
+        if ax.lines:
+            ax.legend(loc='lower left' if kind == 'roc' else 'lower left', fontsize=8,
+                      title='MR-2' if kind == 'roc' else None, title_fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis('off')
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args)
+    metric = metric_from_config(cfg)
+    gt = load_ground_truth(cfg, 'test')
+    names = args.labels or [osp.splitext(osp.basename(r))[0] for r in args.results]
+    runs = []
+    for path in tqdm(args.results, desc='results', unit='file'):
+        runs.append(curves_of(evaluate_results(load_results(path), gt, metric)))
+    os.makedirs(args.out_dir, exist_ok=True)
+    plot(runs, names, 'roc', osp.join(args.out_dir, 'miss_rate_fppi.png'))
+    plot(runs, names, 'pr', osp.join(args.out_dir, 'precision_recall.png'))
+    summary = {name: {cam: dict(mr2=c['mr2'], miss_rate_at_ref=c['samples'].tolist(),
+                                images=c['num_images'], persons=c['num_gt'])
+                      for cam, c in run.items()} for name, run in zip(names, runs)}
+    with open(osp.join(args.out_dir, 'curves.json'), 'w') as f:
+        json.dump(dict(ref_fppi=REF_FPPI.tolist(), runs=summary), f, indent=1)
+    cams = ['all'] + sorted({c for r in runs for c in r if c != 'all'})
+    width = max(len(n) for n in names) + 2
+    print('=' * 60)
+    print(f'log-average miss rate (MR-2), {len(gt)} test images')
+    print(f'{"camera":<8}' + ''.join(f'{n:>{width}}' for n in names))
+    for cam in cams:
+        print(f'{cam:<8}' + ''.join(
+            f'{run[cam]["mr2"]:>{width}.1%}' if cam in run else f'{"-":>{width}}'
+            for run in runs))
+    print(f'plots: {osp.join(args.out_dir, "miss_rate_fppi.png")}, '
+          f'{osp.join(args.out_dir, "precision_recall.png")}; numbers: '
+          f'{osp.join(args.out_dir, "curves.json")}')
+    print('=' * 60)
+
+
+if __name__ == '__main__':
+    main()
