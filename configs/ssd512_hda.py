@@ -59,11 +59,12 @@ test_dataloader = val_dataloader
 
 # The HDA benchmark's log-average miss rate (hda/MR-2, overall and per camera; boxes set to
 # the benchmark's aspect ratio 0.41 before matching, ignore regions by intersection over
-# the detection), and person AP as VOC computes it: area and the VOC07 11-point variant.
+# the detection), and person AP as VOC computes it (mmdet's VOCMetric, overall and per
+# camera): area and the VOC07 11-point variant.
 val_evaluator = [
     dict(type='MissRateMetric', aspect_ratio=0.41, prefix='hda'),
-    dict(type='VOCMetric', metric='mAP', eval_mode='area', prefix='voc'),
-    dict(type='VOCMetric', metric='mAP', eval_mode='11points', prefix='voc11'),
+    dict(type='CameraVOCMetric', metric='mAP', eval_mode='area', prefix='voc'),
+    dict(type='CameraVOCMetric', metric='mAP', eval_mode='11points', prefix='voc11'),
 ]
 test_evaluator = val_evaluator
 

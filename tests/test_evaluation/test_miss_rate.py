@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from mmdet.structures import DetDataSample
+from mmengine.structures import InstanceData
 
 from hda_plugin.evaluation import (REF_FPPI, MissRateMetric, camera_of,
                                    log_average_miss_rate, match_image, miss_rate_fppi)
@@ -192,25 +194,23 @@ def test_agrees_with_a_loop_implementation_of_the_definition(seed):
     assert lib == pytest.approx(ref, abs=1e-6)
 
 
+def sample(path, dets, scores, gts, ignores=()):
+    s = DetDataSample(metainfo=dict(img_path=path))
+    s.pred_instances = InstanceData(bboxes=torch.tensor(dets, dtype=torch.float32)
+                                    .reshape(-1, 4), scores=torch.tensor(scores),
+                                    labels=torch.zeros(len(scores), dtype=torch.long))
+    s.gt_instances = InstanceData(bboxes=torch.tensor(gts, dtype=torch.float32)
+                                  .reshape(-1, 4), labels=torch.zeros(len(gts),
+                                                                      dtype=torch.long))
+    s.ignored_instances = InstanceData(bboxes=torch.tensor(list(ignores),
+                                                           dtype=torch.float32)
+                                       .reshape(-1, 4),
+                                       labels=torch.zeros(len(ignores), dtype=torch.long))
+    return s.to_dict()
+
+
+
 def test_metric_reports_overall_and_per_camera():
-    from mmengine.structures import InstanceData
-
-    from mmdet.structures import DetDataSample
-
-    def sample(path, dets, scores, gts, ignores=()):
-        s = DetDataSample(metainfo=dict(img_path=path))
-        s.pred_instances = InstanceData(bboxes=torch.tensor(dets, dtype=torch.float32)
-                                        .reshape(-1, 4), scores=torch.tensor(scores),
-                                        labels=torch.zeros(len(scores), dtype=torch.long))
-        s.gt_instances = InstanceData(bboxes=torch.tensor(gts, dtype=torch.float32)
-                                      .reshape(-1, 4), labels=torch.zeros(len(gts),
-                                                                          dtype=torch.long))
-        s.ignored_instances = InstanceData(bboxes=torch.tensor(list(ignores),
-                                                               dtype=torch.float32)
-                                           .reshape(-1, 4),
-                                           labels=torch.zeros(len(ignores), dtype=torch.long))
-        return s.to_dict()
-
     metric = MissRateMetric()
     metric.dataset_meta = dict(classes=('person', ))
     metric.process({}, [
@@ -238,3 +238,21 @@ def test_height_range_and_aspect_ratio_options():
         [[0, 0, 10, 30], [100, 0, 130, 100]], [.9, .8],
         [[0, 0, 12, 30], [100, 0, 141, 100]], np.zeros((0, 4)))
     assert n_gt == 1 and len(scores) == 1 and match.tolist() == [1]
+
+
+def test_camera_voc_metric_is_vocmetric_overall_plus_each_camera():
+    from mmdet.evaluation import VOCMetric
+
+    from hda_plugin.evaluation import CameraVOCMetric
+    samples = [sample('hda_frames/cam17/I00001.jpg', [[0, 0, 10, 20]], [.9], [GT1]),
+               sample('hda_frames/cam60/I00001.jpg', [[50, 50, 60, 70]], [.8], [GT1])]
+    results = {}
+    for cls in (CameraVOCMetric, VOCMetric):
+        metric = cls(metric='mAP', eval_mode='area', prefix='voc')
+        metric.dataset_meta = dict(classes=('person', ))
+        metric.process({}, [dict(s) for s in samples])
+        results[cls.__name__] = metric.evaluate(2)
+    cam, voc = results['CameraVOCMetric'], results['VOCMetric']
+    assert cam['voc/AP50'] == voc['voc/AP50'] == pytest.approx(0.5)  # 1 of 2 found, first
+    assert cam['voc/AP50_cam17'] == pytest.approx(1.0)
+    assert cam['voc/AP50_cam60'] == pytest.approx(0.0)
