@@ -32,6 +32,9 @@ class HDADataset(BaseDetDataset):
     - objects with ``hide=1`` -> ignore regions (the labelling tool hid them: they are
       neither trusted positives nor background).
     - occluded boxes (``occl=1``) are kept, or ignored with ``occluded='ignore'``.
+    - with ``visibility_range=(lo, hi)``, persons whose visible fraction (``posv`` inside
+      ``pos``, 1.0 when ``posv`` is not set) lies outside it become ignore regions, the
+      Caltech "reasonable" rule (``(0.65, 1.0)``); off by default, as in the HDA code.
     - boxes are clipped to the image; a box with no area left (degenerate, or wholly
       outside the frame) is dropped and counted as ``zero_area`` / ``outside``.
     - any other label raises an error naming the file and line.
@@ -47,6 +50,8 @@ class HDADataset(BaseDetDataset):
             Defaults to ``('crowd', 'personUnk')``.
         missing_frames (str): ``'error'`` when an annotated frame has no image file, or
             ``'skip'`` (counted in the summary). Defaults to ``'error'``.
+        visibility_range (tuple[float, float], optional): visible fractions kept as
+            persons; the others become ignore regions (``vis_ignored``). Defaults to None.
         ann_dir (str): annotation folder. Defaults to ``'hda_annotations'``.
         img_dir (str): extracted frames folder. Defaults to ``'hda_frames'``.
         **kwargs: passed to :class:`mmdet.datasets.BaseDetDataset` (``pipeline``,
@@ -63,6 +68,7 @@ class HDADataset(BaseDetDataset):
                  occluded: str = 'keep',
                  ignore_labels: Sequence[str] = ('crowd', 'personUnk'),
                  missing_frames: str = 'error',
+                 visibility_range: Optional[Sequence[float]] = None,
                  ann_dir: str = HDA_LAYOUT['ann'],
                  img_dir: str = HDA_LAYOUT['frames'],
                  **kwargs):
@@ -79,6 +85,10 @@ class HDADataset(BaseDetDataset):
         self.prefer_rev1 = prefer_rev1
         self.occluded = occluded
         self.ignore_labels = tuple(ignore_labels)
+        if visibility_range is not None and len(visibility_range) != 2:
+            raise ValueError(f'visibility_range={visibility_range!r}: expected (min, max) '
+                             'visible fraction, e.g. (0.65, 1.0) for Caltech\'s "reasonable".')
+        self.visibility_range = tuple(visibility_range) if visibility_range else None
         self.missing_frames = missing_frames
         self.ann_dir, self.img_dir = ann_dir, img_dir
         self.load_summary: 'OrderedDict[str, dict]' = OrderedDict()
@@ -139,7 +149,8 @@ class HDADataset(BaseDetDataset):
             height, width = img.shape[:2]
             st = OrderedDict(annotation=osp.basename(path), frames=ann.n_frames, used=0,
                              missing=0, persons=0, ignore_crowd_unk=0, ignore_hidden=0,
-                             occluded=0, ignore_occluded=0, clipped=0, zero_area=0, outside=0)
+                             occluded=0, ignore_occluded=0, ignore_visibility=0, clipped=0,
+                             zero_area=0, outside=0)
             kinds = {id(o): self._classify(o, path) for o in ann.objects}
             per_frame = ann.per_frame()
             for f in range(1, ann.n_frames + 1, self.frame_step):
@@ -195,9 +206,26 @@ class HDADataset(BaseDetDataset):
             if occluded and self.occluded == 'ignore':
                 st['ignore_occluded'] += 1
                 ignore = 1
+            elif self.visibility_range and not (
+                    self.visibility_range[0] <= self._visible_fraction(obj, row)
+                    <= self.visibility_range[1]):
+                st['ignore_visibility'] += 1
+                ignore = 1
             else:
                 st['persons'] += 1
         return dict(bbox=[cx1, cy1, cx2, cy2], bbox_label=0, ignore_flag=ignore)
+
+    @staticmethod
+    def _visible_fraction(obj, row) -> float:
+        """Area of the visible box ``posv`` inside ``pos`` over the area of ``pos``; 1.0
+        when ``posv`` is not set (the toolbox's "unknown", which passes its filters)."""
+        vl, vt, vw, vh = (float(v) for v in obj.posv[row])
+        if vw <= 0 or vh <= 0:
+            return 1.0
+        l, t, w, h = (float(v) for v in obj.pos[row])
+        iw = min(l + w, vl + vw) - max(l, vl)
+        ih = min(t + h, vt + vh) - max(t, vt)
+        return max(iw, 0.0) * max(ih, 0.0) / (w * h)
 
     # ----------------------------------------------------------------------------------
     def filter_data(self) -> List[dict]:
@@ -226,8 +254,11 @@ class HDADataset(BaseDetDataset):
     def _log_summary(self, n_images, n_filtered):
         keys = ['frames', 'used', 'missing', 'persons', 'ignore_crowd_unk', 'ignore_hidden',
                 'occluded', 'ignore_occluded', 'clipped', 'zero_area', 'outside']
+        if self.visibility_range:
+            keys.insert(8, 'ignore_visibility')
         short = dict(ignore_crowd_unk='crowd/unk', ignore_hidden='hidden',
-                     ignore_occluded='occl_ignored', zero_area='zero_area')
+                     ignore_occluded='occl_ignored', ignore_visibility='vis_ignored',
+                     zero_area='zero_area')
         cols = [(k, short.get(k, k)) for k in keys]
         width = {k: max(len(n), 6) + 2 for k, n in cols}
         head = f'{"camera":<7}' + ''.join(f'{n:>{width[k]}}' for k, n in cols)

@@ -43,7 +43,9 @@ class MissRateMetric(BaseMetric):
         height_range (tuple, optional): ``(min, max)`` box height in pixels: ground truths
             outside become ignore regions and detections outside
             ``[min / expand, max * expand)`` are dropped ("reasonable" protocol). Off
-            (None) by default, as in the HDA code.
+            (None) by default, as in the HDA code. The visibility half of the
+            "reasonable" protocol is a dataset rule, as persons become ignore regions:
+            ``HDADataset(visibility_range=(0.65, 1.0))`` in the test dataset.
         expand (float): the detection height tolerance of ``height_range``.
         label (int): the person class id of the predictions and ground truth.
         per_camera (bool): also report each camera.

@@ -111,6 +111,20 @@ def test_occluded_ignore_option(tmp_path):
     assert ds.load_summary['cam17']['persons'] == 3
 
 
+def test_visibility_range_makes_mostly_hidden_persons_ignore_regions(tmp_path):
+    # frame 2: person01 is 20x50 with a 20x20 visible part: 40 % visible
+    ds = HDADataset(data_root=make_release(tmp_path), cameras=[17],
+                    visibility_range=(0.65, 1.0), test_mode=True)
+    assert [i['ignore_flag'] for i in by_frame(ds)[2]['instances']] == [1, 1, 1]
+    st = ds.load_summary['cam17']
+    assert st['ignore_visibility'] == 1 and st['persons'] == 3  # posv unset: visible
+    ds = HDADataset(data_root=str(tmp_path), cameras=[17], visibility_range=(0.3, 1.0),
+                    test_mode=True)
+    assert ds.load_summary['cam17']['ignore_visibility'] == 0
+    with pytest.raises(ValueError, match='expected \\(min, max\\) visible fraction'):
+        HDADataset(data_root=str(tmp_path), cameras=[17], visibility_range=(0.65, ))
+
+
 def test_frame_step_and_filter_empty_gt_counted(tmp_path):
     root = make_release(tmp_path)
     ds = HDADataset(data_root=root, cameras=[17], frame_step=2, test_mode=True)
