@@ -84,13 +84,14 @@ class MissRateMetric(BaseMetric):
                        return_gt: bool = False) -> tuple:
         """Matches one image; returns ``(camera, scores, dt_match, regular GT count)``, and
         with ``return_gt`` also the match flags of ``gt_boxes`` (1 found, 0 missed, -1
-        ignored by ``height_range``). Detections outside ``height_range`` are dropped
-        from ``scores`` and ``dt_match``."""
+        ignored by ``height_range``) and the mask of the detections kept. Detections
+        outside ``height_range`` are dropped from ``scores`` and ``dt_match``."""
         dets = np.asarray(dets, dtype=np.float64).reshape(-1, 4)
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
         gt_boxes = np.asarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
         ignore_boxes = np.asarray(ignore_boxes, dtype=np.float64).reshape(-1, 4)
         gt_ignore = np.zeros(len(gt_boxes), dtype=bool)
+        keep = np.ones(len(dets), dtype=bool)
         if self.height_range:
             lo, hi = self.height_range
             h = gt_boxes[:, 3] - gt_boxes[:, 1]
@@ -106,16 +107,18 @@ class MissRateMetric(BaseMetric):
         ignore = np.concatenate([gt_ignore, np.ones(len(ignore_boxes), dtype=bool)])
         dt_match, gt_match = match_image(dets, scores, boxes, ignore, self.iou_thr)
         out = (camera, scores.astype(np.float32), dt_match, int((~gt_ignore).sum()))
-        return out + (gt_match[:len(gt_boxes)], ) if return_gt else out
+        return out + (gt_match[:len(gt_boxes)], keep) if return_gt else out
 
-    def compute_metrics(self, results: list) -> dict:
+    def compute_curves(self, results: list) -> 'OrderedDict[str, dict]':
+        """``'all'`` and, with ``per_camera``, each camera -> :func:`miss_rate_fppi` curve
+        with ``mr2``, ``ref_fppi``, ``ref_miss_rate``, ``num_images``, ``num_gt``; from
+        :meth:`evaluate_image` tuples."""
         groups = defaultdict(list)
         for r in results:
             groups['all'].append(r)
             if self.per_camera and r[0] != 'all':
                 groups[r[0]].append(r)
-        metrics, rows = OrderedDict(), []
-        self.curves = OrderedDict()
+        curves = OrderedDict()
         for name in ['all'] + sorted(k for k in groups if k != 'all'):
             rs = groups[name]
             curve = miss_rate_fppi([r[1] for r in rs], [r[2] for r in rs],
@@ -123,9 +126,16 @@ class MissRateMetric(BaseMetric):
             mr2, samples = log_average_miss_rate(curve['fppi'], curve['miss_rate'])
             curve.update(mr2=mr2, ref_fppi=REF_FPPI, ref_miss_rate=samples,
                          num_images=len(rs), num_gt=sum(r[3] for r in rs))
-            self.curves[name] = curve
-            metrics['MR-2' if name == 'all' else f'MR-2_{name}'] = mr2
-            rows.append((name, len(rs), curve['num_gt'], mr2,
+            curves[name] = curve
+        return curves
+
+    def compute_metrics(self, results: list) -> dict:
+        self.curves = self.compute_curves(results)
+        metrics, rows = OrderedDict(), []
+        for name, curve in self.curves.items():
+            metrics['MR-2' if name == 'all' else f'MR-2_{name}'] = curve['mr2']
+            samples = curve['ref_miss_rate']
+            rows.append((name, curve['num_images'], curve['num_gt'], curve['mr2'],
                          samples[4] if len(samples) > 4 else float('nan')))
         MMLogger.get_current_instance().info(
             'log-average miss rate (HDA/Caltech protocol, IoU '

@@ -10,6 +10,7 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from ..utils.cli import inner_dataset_cfg
 from .miss_rate_metric import MissRateMetric, camera_of
 
 __all__ = ['load_ground_truth', 'load_results', 'metric_from_config', 'evaluate_results']
@@ -22,9 +23,7 @@ def load_ground_truth(cfg: Config, split: str = 'test',
     replaces the dataset's own ``cameras`` (HDADataset) when given."""
     from mmdet.registry import DATASETS
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    ds_cfg = cfg[f'{split}_dataloader'].dataset.copy()
-    while 'dataset' in ds_cfg and 'pipeline' not in ds_cfg:  # RepeatDataset & co.
-        ds_cfg = ds_cfg['dataset'].copy()
+    ds_cfg = inner_dataset_cfg(cfg[f'{split}_dataloader'].dataset).copy()
     ds_cfg['pipeline'] = []
     ds_cfg['test_mode'] = True
     if cameras and 'cameras' in ds_cfg:
@@ -83,16 +82,11 @@ def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: MissRateM
         boxes, scores = _np(pred['bboxes'])[keep], _np(pred['scores'])[keep]
         if score_thr is not None:
             boxes, scores = boxes[scores >= score_thr], scores[scores >= score_thr]
-        if metric.height_range:  # the detections the metric keeps, for drawing
-            h = boxes[:, 3] - boxes[:, 1]
-            lo, hi = metric.height_range
-            kept = (h >= lo / metric.expand) & (h < hi * metric.expand)
-            boxes, scores = boxes[kept], scores[kept]
         g = gt[r['img_path']]
         regular, ignored = g['boxes'][~g['ignore']], g['boxes'][g['ignore']]
-        camera, s, match, n_gt, gt_match = metric.evaluate_image(
+        camera, s, match, n_gt, gt_match, kept = metric.evaluate_image(
             boxes, scores, regular, ignored, g['camera'], return_gt=True)
-        out.append(dict(img_path=r['img_path'], camera=camera, boxes=boxes, scores=s,
+        out.append(dict(img_path=r['img_path'], camera=camera, boxes=boxes[kept], scores=s,
                         dt_match=match, num_gt=n_gt, gt_boxes=regular, gt_match=gt_match,
                         ignore_boxes=ignored))
     return out

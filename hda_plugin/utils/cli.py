@@ -214,3 +214,10 @@ def explain_weights(cfg: Config, resume) -> tuple:
     if load_from and osp.abspath(load_from) != osp.abspath(target):
         return 'warning', f'{msg}; load_from={load_from} from the config is NOT used.'
     return 'info', msg + '.'
+
+
+def inner_dataset_cfg(ds_cfg):
+    """The dataset config that holds the pipeline, under ``RepeatDataset`` & co."""
+    while 'pipeline' not in ds_cfg and 'dataset' in ds_cfg:
+        ds_cfg = ds_cfg['dataset']
+    return ds_cfg

@@ -31,6 +31,7 @@ from mmengine.runner import Runner
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.engine.hooks import DiagnosticHook, Finding, TrainingDiagnosisError
 from hda_plugin.utils import add_common_args, load_config
+from hda_plugin.utils.cli import inner_dataset_cfg
 
 BEFORE_TRAIN = ('DatasetSanityHook', 'AnchorCoverageHook')
 DURING_TRAIN = ('PositiveAnchorHook', 'WeightHealthHook')
@@ -78,16 +79,9 @@ def parse_args():
     return add_common_args(p).parse_args()
 
 
-def _train_dataset_cfg(cfg):
-    ds = cfg.train_dataloader.dataset
-    while 'pipeline' not in ds and 'dataset' in ds:
-        ds = ds.dataset
-    return ds
-
-
 def shrink(cfg, factor: float) -> None:
     """Scales the training Resize and the anchor sizes by ``factor`` (in place)."""
-    for t in _train_dataset_cfg(cfg).get('pipeline', []):
+    for t in inner_dataset_cfg(cfg.train_dataloader.dataset).get('pipeline', []):
         if 'Resize' in t.get('type', '') and t.get('scale') is not None:
             t['scale'] = tuple(max(int(round(s * factor)), 1) for s in t['scale'])
     ag = cfg.model.get('bbox_head', {}).get('anchor_generator', {})

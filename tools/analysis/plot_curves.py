@@ -15,7 +15,6 @@ import json
 import math
 import os
 import os.path as osp
-from collections import defaultdict
 
 import matplotlib
 
@@ -24,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import hda_plugin  # noqa: E402,F401
-from hda_plugin.evaluation import REF_FPPI, log_average_miss_rate, miss_rate_fppi  # noqa: E402
+from hda_plugin.evaluation import REF_FPPI  # noqa: E402
 from hda_plugin.evaluation.results import (evaluate_results, load_ground_truth,  # noqa: E402
                                            load_results, metric_from_config)
 from hda_plugin.utils import load_config  # noqa: E402
@@ -44,22 +43,6 @@ def parse_args():
     if args.labels and len(args.labels) != len(args.results):
         p.error(f'--labels gives {len(args.labels)} names for {len(args.results)} files')
     return args
-
-
-def curves_of(evaluated):
-    groups = defaultdict(list)
-    for e in evaluated:
-        groups['all'].append(e)
-        if e['camera'] != 'all':
-            groups[e['camera']].append(e)
-    out = {}
-    for name, es in groups.items():
-        c = miss_rate_fppi([e['scores'] for e in es], [e['dt_match'] for e in es],
-                           sum(e['num_gt'] for e in es), len(es))
-        c['mr2'], c['samples'] = log_average_miss_rate(c['fppi'], c['miss_rate'])
-        c['num_images'], c['num_gt'] = len(es), sum(e['num_gt'] for e in es)
-        out[name] = c
-    return out
 
 
 def plot(runs, names, kind, path):
@@ -114,11 +97,13 @@ def main():
     names = args.labels or [osp.splitext(osp.basename(r))[0] for r in args.results]
     runs = []
     for path in tqdm(args.results, desc='results', unit='file'):
-        runs.append(curves_of(evaluate_results(load_results(path), gt, metric)))
+        evaluated = evaluate_results(load_results(path), gt, metric)
+        runs.append(metric.compute_curves(
+            [(e['camera'], e['scores'], e['dt_match'], e['num_gt']) for e in evaluated]))
     os.makedirs(args.out_dir, exist_ok=True)
     plot(runs, names, 'roc', osp.join(args.out_dir, 'miss_rate_fppi.png'))
     plot(runs, names, 'pr', osp.join(args.out_dir, 'precision_recall.png'))
-    summary = {name: {cam: dict(mr2=c['mr2'], miss_rate_at_ref=c['samples'].tolist(),
+    summary = {name: {cam: dict(mr2=c['mr2'], miss_rate_at_ref=c['ref_miss_rate'].tolist(),
                                 images=c['num_images'], persons=c['num_gt'])
                       for cam, c in run.items()} for name, run in zip(names, runs)}
     with open(osp.join(args.out_dir, 'curves.json'), 'w') as f:

@@ -122,7 +122,6 @@ class AnchorCoverageHook(DiagnosticHook):
                                                          replace=False))]
         anchors_by_shape = {}
         best, heights, widths, shapes = [], [], [], set()
-        resizes = set()
         for ds, resize, i in infos:
             info = ds.get_data_info(i)
             boxes = [inst['bbox'] for inst in info.get('instances', [])
@@ -132,8 +131,6 @@ class AnchorCoverageHook(DiagnosticHook):
             w, h = int(info['width']), int(info['height'])
             sx, sy = resize_factors(resize, w, h)
             sx, sy = sx * self.input_scale, sy * self.input_scale
-            resizes.add(None if resize is None else
-                        (tuple(resize.scale or ()), bool(resize.keep_ratio)))
             in_w, in_h = int(round(w * sx)), int(round(h * sy))
             pad_h = int(math.ceil(in_h / divisor) * divisor)
             pad_w = int(math.ceil(in_w / divisor) * divisor)
@@ -179,12 +176,11 @@ class AnchorCoverageHook(DiagnosticHook):
         return dict(n=int(len(best)), coverage=float(covered.mean()), pos_thr=pos_thr,
                     best_iou=best, heights=heights, widths=widths, covered=covered, bins=bins,
                     shape_iou=shape_iou.max(axis=1), shape_stride=anchor_stride[best_shape],
-                    anchor_min_h=float(anchor_h.min()), anchor_max_h=float(anchor_h.max()),
                     anchor_min_size=float(anchor_size.min()),
                     anchor_max_size=float(anchor_size.max()),
                     anchor_aspects=sorted({round(float(a), 2) for a in anchor_w / anchor_h}),
                     input_desc=input_desc + ' (after Resize, before random crop/Expand)',
-                    images=len(infos), resizes=sorted(resizes, key=str))
+                    images=len(infos))
 
     @staticmethod
     def table(res: dict) -> str:

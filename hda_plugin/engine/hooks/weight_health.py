@@ -74,7 +74,7 @@ class WeightHealthHook(DiagnosticHook):
         self.detect_nonfinite = detect_nonfinite
         self.diverge_factor = diverge_factor
         self.diverge_window = diverge_window
-        self._best_mean = math.inf
+        self._min_loss = math.inf
         self._first_grad: Dict[str, float] = {}
         self.histogram_interval = histogram_interval or interval * 10
         self.history: Dict[str, List[tuple]] = defaultdict(list)  # group -> (iter, w, g, u)
@@ -223,11 +223,11 @@ class WeightHealthHook(DiagnosticHook):
         """Loss, averaged over ``diverge_window`` iterations, ``diverge_factor`` times the
         lowest loss so far: the run is diverging; name the layer groups whose gradients
         grew the most since the start."""
-        self._best_mean = min(self._best_mean, self._recent_losses[-1])
+        self._min_loss = min(self._min_loss, self._recent_losses[-1])
         if len(self._recent_losses) < self.diverge_window or 'diverge' in self._warned:
             return
         mean = sum(self._recent_losses) / len(self._recent_losses)
-        if mean <= self.diverge_factor * self._best_mean or self._grad_norms is None:
+        if mean <= self.diverge_factor * self._min_loss or self._grad_norms is None:
             return
         self._warned.add('diverge')
         now = self._group_norms(self._grad_norms)
@@ -239,8 +239,8 @@ class WeightHealthHook(DiagnosticHook):
         self.report(
             runner, 'warning',
             f'training is diverging: the loss averaged over {self.diverge_window} iterations '
-            f'rose to {mean:.4g} at iteration {runner.iter + 1}, {mean / self._best_mean:.1f}x '
-            f'the lowest loss so far ({self._best_mean:.4g}). Fastest-growing gradients: '
+            f'rose to {mean:.4g} at iteration {runner.iter + 1}, {mean / self._min_loss:.1f}x '
+            f'the lowest loss so far ({self._min_loss:.4g}). Fastest-growing gradients: '
             f'{layers}. '
             f'{self._optim_desc(runner)} Lower the learning rate (10x to start with), '
             'lengthen warmup, or set optim_wrapper.clip_grad=dict(max_norm=...).')
