@@ -1,7 +1,10 @@
 # SSD-512 (VGG16) person detector on HDA, trained with MMDetection's stock SSD-512 recipe.
 #
-#   tools/dist_train.sh configs/ssd512_hda.py 4 \
-#       --cfg-options data_root=/data/HDA_Dataset_V1.3/ backbone_weights=/models/vgg16_caffe.pth
+#   HDA_ROOT=/data/HDA_Dataset_V1.3 VGG16_WEIGHTS=/models/vgg16_caffe-292e1171.pth \
+#       tools/dist_train.sh configs/ssd512_hda.py 4
+#
+# (data_root and backbone_weights are copied into the dicts below when the config is read,
+# so they are set through the environment, not --cfg-options.)
 #
 # Only what HDA needs differs from mmdet::ssd/ssd512_coco.py: one class (person), the HDA
 # data set with a camera-disjoint split, ignore regions honoured by the assigner, VOC AP
@@ -13,10 +16,12 @@ custom_imports = dict(imports=['hda_plugin'], allow_failed_imports=False)
 # --- local paths ------------------------------------------------------------------------
 # HDA release root holding hda_annotations/ and hda_frames/ (run
 # tools/dataset_converters/hda_seq_to_frames.py on it once).
-data_root = 'data/HDA_Dataset_V1.3/'
+data_root = '{{$HDA_ROOT:data/HDA_Dataset_V1.3/}}'
 # MMDetection's caffe VGG16 (the file behind open-mmlab://vgg16_caffe, vgg16_caffe-292e1171.pth)
-# as a local file. Set to None only for tests: SSD-512 from a random VGG diverges.
-backbone_weights = 'checkpoints/vgg16_caffe-292e1171.pth'
+# as a local file; it already holds conv6/conv7 and goes with the stock normalisation below
+# (RGB, mean 123.675/116.28/103.53, std 1). Other VGG16 files: configs/ssd512_hda_tfslim-vgg16.py,
+# configs/ssd512_hda_torchvision-vgg16.py. Without a file SSD-512 from a random VGG diverges.
+backbone_weights = '{{$VGG16_WEIGHTS:checkpoints/vgg16_caffe-292e1171.pth}}'
 
 # --- camera split (camera-disjoint; 02, the omni view, is left out as in the HDA
 # benchmark) -------------------------------------------------------------------------------
@@ -87,4 +92,7 @@ custom_hooks = [
     dict(type='WeightHealthHook', enabled=True, interval=50),
     # 6: a report when AP or recall is 0 after validation or testing
     dict(type='ZeroAPDiagnosisHook', enabled=True, threshold=0.0),
+    # 7: the backbone really holds the pretrained weights after loading (MMEngine loads
+    # with strict=False), and their input normalisation matches data_preprocessor
+    dict(type='PretrainedWeightsHook', enabled=True, min_share=0.5),
 ]
