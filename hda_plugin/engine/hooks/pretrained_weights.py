@@ -186,7 +186,11 @@ class PretrainedWeightsHook(DiagnosticHook):
             runner.logger.info(f'[{self.check_name}] no pretrained weights configured for '
                                'the backbone; nothing to check')
             return
-        self.check(runner, backbone, 'backbone', *src)
+        kind, path = src
+        # load_from holds whole-detector keys (backbone.features.0.weight), init_cfg the
+        # backbone's own (features.0.weight)
+        self.check(runner, backbone, 'backbone', kind, path,
+                   key_prefix='backbone.' if kind == 'load_from' else '')
 
     def before_test(self, runner) -> None:
         if not self.enabled or not getattr(runner, '_load_from', None):
@@ -194,7 +198,7 @@ class PretrainedWeightsHook(DiagnosticHook):
         self.check(runner, unwrap_model(runner.model), 'model', 'load_from',
                    runner._load_from)
 
-    def check(self, runner, module, what: str, kind: str, path: str):
+    def check(self, runner, module, what: str, kind: str, path: str, key_prefix: str = ''):
         path = str(path)
         if re.match(r'^[a-z][a-z0-9+.-]*://', path) or not osp.isfile(path):
             runner.logger.warning(f'[{self.check_name}] {kind}={path} is not a local file; '
@@ -207,7 +211,7 @@ class PretrainedWeightsHook(DiagnosticHook):
                    f'{res["n_total"] / 1e6:.1f} M elements ({len(res["matched"])} of '
                    f'{len(res["matched"]) + len(res["unmatched"])} tensors)')
         if res['share'] < self.min_share:
-            model_keys = [n for n, _ in module.named_parameters()]
+            model_keys = [key_prefix + n for n, _ in module.named_parameters()]
             self.report(
                 runner, 'error',
                 f'pretrained weights were NOT loaded: {summary}. MMEngine loads with '
