@@ -119,3 +119,21 @@ def test_explain_weights_resume_with_nothing_to_resume(tmp_path):
     level, msg = explain_weights(_cfg(tmp_path / 'empty', load_from='coco.pth'), 'auto')
     assert level == 'warning' and 'holds no checkpoint, so nothing is resumed' in msg
     assert 'load_from=coco.pth is NOT used' in msg
+
+
+def test_config_variable_override_is_an_error():
+    """data_root=... on the command line changes nothing (the config copied it into the
+    dataset dicts when it was read): an error naming the copies, not a silent no-op."""
+    from mmengine.config import Config
+
+    from hda_plugin.utils.cli import CfgOptionError, check_cfg_options
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'ssd512_hda.py'))
+    with pytest.raises(CfgOptionError, match=r'"data_root" is a variable of the config file.*'
+                                             r'train_dataloader\.dataset\.dataset\.data_root'):
+        check_cfg_options(cfg, {'data_root': '/data/hda'})
+    with pytest.raises(CfgOptionError, match=r'model\.backbone\.init_cfg\.checkpoint'):
+        check_cfg_options(cfg, {'backbone_weights': '/m/vgg.pth'})
+    assert check_cfg_options(cfg, {'default_scope': 'mmdet', 'load_from': 'x.pth'}) == {
+        'default_scope': 'mmdet', 'load_from': 'x.pth'}
+    ok = {'train_dataloader.dataset.dataset.data_root': '/data/hda'}
+    assert check_cfg_options(cfg, ok) == ok

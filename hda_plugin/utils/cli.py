@@ -101,13 +101,20 @@ def _all_paths(node: Any, prefix: str = '', depth: int = 8) -> List[str]:
     return paths
 
 
+# top-level keys MMEngine's Runner reads itself: overriding them works
+RUNNER_KEYS = {'default_scope', 'work_dir', 'load_from', 'resume', 'launcher', 'log_level',
+               'experiment_name'}
+
+
 def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
     """Checks that every ``--cfg-options`` key names something the config has.
 
     MMEngine merges an unknown key silently (``model.bbox_head.num_class=1`` adds a key no
     module reads), so a typo changes nothing and says nothing. Here it is an error with
     the closest existing keys. A key written ``+a.b=v`` is meant to be new: the ``+`` is
-    stripped and the key is merged unchecked.
+    stripped and the key is merged unchecked. A top-level variable whose value the config
+    file copied into other keys (``data_root``, ``backbone_weights``) is an error too:
+    overriding it changes none of the copies.
 
     Returns:
         The options ready for :meth:`Config.merge_from_dict`.
@@ -125,8 +132,33 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
             except KeyError:
                 raise CfgOptionError(_unknown_key_message(root, key, done, part, node)) from None
             done.append(part)
+        if '.' not in key and key not in RUNNER_KEYS and isinstance(root[key], str):
+            copies = [p for p in _paths_with_value(root, root[key])
+                      if p != key and not p.endswith('_scope_')]
+            if copies:
+                raise CfgOptionError(
+                    f'--cfg-options key "{key}" is a variable of the config file: its value '
+                    f'{root[key]!r} was copied into {", ".join(copies[:4])}'
+                    + (' ...' if len(copies) > 4 else '') + ' when the file was read, so '
+                    'changing it here would change nothing that uses it. Set those keys '
+                    f'instead (e.g. {copies[0]}=...), or the environment variable the config '
+                    'reads for it (see its header).')
         checked[key] = value
     return checked
+
+
+def _paths_with_value(node: Any, value: str, prefix: str = '') -> List[str]:
+    """Paths under ``node`` whose value equals ``value``."""
+    items = node.items() if isinstance(node, Mapping) else enumerate(node) \
+        if isinstance(node, (list, tuple)) else ()
+    found = []
+    for name, child in items:
+        path = f'{prefix}.{name}' if prefix else str(name)
+        if isinstance(child, str) and child == value:
+            found.append(path)
+        else:
+            found.extend(_paths_with_value(child, value, path))
+    return found
 
 
 def _unknown_key_message(root: Any, key: str, done: List[str], part: str, node: Any) -> str:

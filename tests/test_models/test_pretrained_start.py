@@ -60,7 +60,7 @@ def first_losses(cfg, weights=None):
     for _ in range(ITERS):
         data = noise_batch(rng, model)
         loss, _ = model.parse_losses(model.loss(data['inputs'], data['data_samples']))
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if not math.isfinite(losses[-1]):
             break
         opt.zero_grad()
