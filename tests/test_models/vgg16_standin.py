@@ -8,6 +8,7 @@ ImageNet weights, where MMDetection's default initialisation of SSDVGG (Kaiming,
 inputs of unit scale) makes them hundreds of times larger on std-1 normalised pixels.
 """
 import numpy as np
+import torch
 
 WIDTHS = (64, 128, 256, 512, 512)
 REPEATS = (2, 2, 3, 3, 3)
@@ -40,12 +41,11 @@ def vgg16_standin_tensors(seed: int = 0) -> dict:
     return tensors
 
 
-def calibrate_on(tensors: dict, images: 'torch.Tensor') -> dict:
+def calibrate_on(tensors: dict, images: torch.Tensor) -> dict:
     """Rescale each conv (and fc6/fc7 through the conv6/conv7 fc-reduce makes of them) so
     that its output has unit standard deviation on ``images`` (LSUV, Mishkin & Matas
     2016): the property of ImageNet weights that matters for the first iterations. Biases
     are zero, so scaling commutes with the conversion."""
-    import torch
     from mmdet.models.backbones import SSDVGG
 
     from hda_plugin.models import convert_tfslim_vgg16, ssd_vgg_layers
