@@ -206,7 +206,9 @@ class PretrainedWeightsHook(DiagnosticHook):
             return
         tensors, meta = load_state_dict_file(path)
         res = self.result = match_weights(module, tensors)
-        groups = sorted({re.sub(r'\.(weight|bias)$', '', n) for n in res['unmatched']})
+        groups = sorted({re.sub(r'\.(weight|bias)$', '', n) for n in res['unmatched']},
+                        key=lambda g: [(0, int(t), '') if t.isdigit() else (1, 0, t)
+                                       for t in g.split('.')])
         summary = (f'{what} parameters loaded from {kind}={path}: {res["share"]:.1%} of '
                    f'{res["n_total"] / 1e6:.1f} M elements ({len(res["matched"])} of '
                    f'{len(res["matched"]) + len(res["unmatched"])} tensors)')
