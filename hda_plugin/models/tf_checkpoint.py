@@ -17,7 +17,6 @@ The protobuf messages are decoded from the wire format here: their ``.proto`` fi
 only with TensorFlow.
 """
 import glob
-import os
 import os.path as osp
 import struct
 from dataclasses import dataclass, field
@@ -227,12 +226,3 @@ def read_tf_checkpoint(path: str) -> TFCheckpoint:
             tensors[name] = _tensor(name, entry, shards, prefix)
     return TFCheckpoint(prefix=prefix, tensors=tensors, skipped=skipped)
 
-
-def _data_files(prefix: str) -> List[str]:
-    return sorted(glob.glob(prefix + '.data-*')) + [prefix + '.index']
-
-
-def checkpoint_files(path: str) -> List[str]:
-    """The files a checkpoint consists of (for messages and copying)."""
-    prefix = resolve_checkpoint(path)
-    return [p for p in _data_files(prefix) if os.path.exists(p)]

@@ -42,9 +42,11 @@ def runner_for(cfg_name, checkpoint=None, load_from=None):
                            logger=MMLogger.get_instance('hook_test'))
 
 
-def test_right_keys_pass(vgg_state, tmp_path):
-    path = tmp_path / 'vgg.pth'
-    torch.save(dict(state_dict=vgg_state), path)
+def test_caffe_vgg16_layout_passes(vgg_state, tmp_path):
+    """MMDetection's caffe VGG16 holds SSDVGG's own keys (conv6/conv7 included) and was
+    saved before torch's zip format (it cannot be memory-mapped): init_cfg loads it whole."""
+    path = tmp_path / 'vgg16_caffe.pth'
+    torch.save(dict(state_dict=vgg_state), path, _use_new_zipfile_serialization=False)
     hook = PretrainedWeightsHook()
     hook.before_train(runner_for('ssd512_hda.py', str(path)))
     assert hook.result['share'] == 1.0 and not hook.findings

@@ -23,7 +23,10 @@ __all__ = ['PretrainedWeightsHook', 'load_state_dict_file', 'match_weights', 'ke
 def load_state_dict_file(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
     """The tensors of a ``.pth`` file (under ``state_dict``/``model`` if present) and its
     ``meta`` dict."""
-    ckpt = torch.load(path, map_location='cpu', weights_only=False, mmap=True)
+    try:    # memory-mapped: a torchvision VGG16 is 528 MB
+        ckpt = torch.load(path, map_location='cpu', weights_only=False, mmap=True)
+    except RuntimeError:    # files from before torch 1.6's zip format cannot be mapped
+        ckpt = torch.load(path, map_location='cpu', weights_only=False)
     meta = {}
     if isinstance(ckpt, dict):
         meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
