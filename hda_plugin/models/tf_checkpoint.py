@@ -1,4 +1,5 @@
-"""TensorFlow V2 checkpoints (``.index`` + ``.data-NNNNN-of-NNNNN``) read without TensorFlow.
+"""TensorFlow checkpoints read without TensorFlow: V2 (``.index`` + ``.data-NNNNN-of-NNNNN``)
+and V1 (one file).
 
 There is no maintained reader outside TensorFlow (``tensorflow-checkpoint-reader`` pins
 ``protobuf<3.19``, see ``../shared/docs/stack-notes.md``), and the format is small:
@@ -12,6 +13,11 @@ There is no maintained reader outside TensorFlow (``tensorflow-checkpoint-reader
   (``tensorflow/core/protobuf/tensor_bundle.proto``): dtype, shape, shard, offset, size,
   masked CRC32C of the tensor bytes.
 - ``PREFIX.data-SSSSS-of-NNNNN`` holds the raw little-endian tensor bytes.
+
+V1 checkpoints (one file, such as the 2016 TF-slim release ``vgg_16.ckpt``) are the same
+kind of table: the empty key holds a ``SavedTensorSlices`` whose ``meta`` lists every
+variable (name, shape, dtype; ``tensor_slice.proto``), and every other entry a
+``SavedSlice``: name, extent and a ``TensorProto`` with the values (``float_val``...).
 
 The protobuf messages are decoded from the wire format here: their ``.proto`` files ship
 only with TensorFlow.
@@ -53,7 +59,8 @@ class TFCheckpoint:
 
 
 def resolve_checkpoint(path: str) -> str:
-    """The checkpoint prefix for a prefix, its ``.index``/``.data-*`` file or a directory."""
+    """The checkpoint prefix for a prefix, its ``.index``/``.data-*`` file or a directory
+    (for a V1 checkpoint: its file)."""
     path = osp.expanduser(str(path))
     if osp.isdir(path):
         state = osp.join(path, 'checkpoint')
@@ -64,6 +71,8 @@ def resolve_checkpoint(path: str) -> str:
                     name = line.split(':', 1)[1].strip().strip('"')
                     return name if osp.isabs(name) else osp.join(path, name)
         indices = sorted(glob.glob(osp.join(path, '*.index')))
+        if not indices and len(glob.glob(osp.join(path, '*.ckpt'))) == 1:
+            return glob.glob(osp.join(path, '*.ckpt'))[0]         # V1
         if len(indices) != 1:
             raise TFCheckpointError(
                 f'{path}: expected one TensorFlow checkpoint (*.index) in the directory, '
@@ -75,12 +84,7 @@ def resolve_checkpoint(path: str) -> str:
     if '.data-' in osp.basename(path):
         return path[:path.rindex('.data-')]
     if osp.isfile(path) and not osp.isfile(path + '.index'):
-        raise TFCheckpointError(
-            f'{path}: a single-file checkpoint without {osp.basename(path)}.index. This is '
-            'the TensorFlow V1 format (the 2016 TF-slim release vgg_16.ckpt is one); only V2 '
-            '(.index + .data-*) is read. Re-save it once where TensorFlow is installed: '
-            f'python tools/model_converters/tf_checkpoint_v1_to_v2.py {path} '
-            'vgg_16_v2/vgg_16.ckpt')
+        return path         # a V1 checkpoint is one file
     if not osp.isfile(path + '.index'):
         raise TFCheckpointError(
             f'{path}: no checkpoint here: neither {path}.index nor a directory. Pass the '
@@ -154,8 +158,8 @@ def _read_table(path: str) -> List[Tuple[bytes, bytes]]:
         data = f.read()
     if len(data) < _FOOTER_LEN or struct.unpack_from('<Q', data, len(data) - 8)[0] \
             != _TABLE_MAGIC:
-        raise TFCheckpointError(f'{path}: not a TensorFlow checkpoint index (no table '
-                                'magic number at the end of the file)')
+        raise TFCheckpointError(f'{path}: not a TensorFlow checkpoint (no table magic number '
+                                'at the end of the file)')
     footer = data[-_FOOTER_LEN:]
     _, pos = _varint(footer, 0)          # metaindex handle: offset
     _, pos = _varint(footer, pos)        # metaindex handle: size
@@ -193,13 +197,100 @@ def _tensor(name: str, entry: Dict[int, list], shards: Dict[int, bytes], prefix:
     return np.frombuffer(data, np.dtype(_DTYPES[dtype]).newbyteorder('<')).reshape(dims)
 
 
+def _packed_varints(buf: bytes) -> List[int]:
+    out, pos = [], 0
+    while pos < len(buf):
+        v, pos = _varint(buf, pos)
+        out.append(v - (1 << 64) if v >= 1 << 63 else v)
+    return out
+
+
+# TensorProto fields holding values, by dtype: (field, numpy dtype of the packed bytes or
+# 'varint')
+_V1_VALUES = {1: (5, '<f4'), 2: (6, '<f8'), 3: (7, 'varint'), 4: (7, 'varint'),
+              5: (7, 'varint'), 6: (7, 'varint'), 9: (10, 'varint'), 10: (11, 'varint'),
+              19: (13, 'varint')}
+
+
+def _v1_values(proto: Dict[int, list], dtype: int, name: str, path: str) -> np.ndarray:
+    np_dtype = np.dtype(_DTYPES[dtype])
+    if 4 in proto:                                  # tensor_content: raw bytes
+        return np.frombuffer(b''.join(proto[4]), np_dtype.newbyteorder('<'))
+    field_no, kind = _V1_VALUES[dtype]
+    values = proto.get(field_no, [])
+    if kind == 'varint':
+        ints = [v for x in values for v in (_packed_varints(x) if isinstance(x, bytes)
+                                            else [x])]
+        if dtype == 19:                             # half_val holds the uint16 bit patterns
+            return np.array(ints, np.uint16).view(np.float16)
+        return np.array(ints, np.int64).astype(np_dtype)
+    width = np.dtype(kind).itemsize
+    parts = [np.frombuffer(x, kind) if isinstance(x, bytes)
+             else np.frombuffer(struct.pack('<I' if width == 4 else '<Q', x), kind)
+             for x in values]
+    return np.concatenate(parts).astype(np_dtype) if parts else np.zeros(0, np_dtype)
+
+
+def _read_v1(path: str) -> TFCheckpoint:
+    """A V1 checkpoint: one table of ``SavedTensorSlices`` messages."""
+    entries = _read_table(path)
+    header = dict(entries).get(b'')
+    if header is None:
+        raise TFCheckpointError(f'{path}: a table without the V1 checkpoint header (empty '
+                                'key); not a TensorFlow checkpoint')
+    metas = {}
+    for meta in _proto_fields(header).get(1, []):         # SavedTensorSlices.meta
+        for item in _proto_fields(meta).get(1, []):       # SavedSliceMeta
+            f = _proto_fields(item)
+            dims = [_proto_fields(d).get(1, [0])[0]
+                    for shape in f.get(2, []) for d in _proto_fields(shape).get(2, [])]
+            metas[f[1][0].decode('utf-8')] = (dims, f.get(3, [0])[0])
+    tensors, skipped = {}, {}
+    arrays: Dict[str, np.ndarray] = {}
+    for key, value in entries:
+        if key == b'':
+            continue
+        for saved in _proto_fields(value).get(2, []):     # SavedTensorSlices.data
+            f = _proto_fields(saved)
+            name = f[1][0].decode('utf-8')
+            dims, dtype = metas.get(name, (None, 0))
+            if dims is None:
+                raise TFCheckpointError(f'{path}: slice of variable {name!r} without an '
+                                        'entry in the checkpoint header')
+            if dtype not in _DTYPES:
+                skipped[name] = f'dtype {_DTYPE_NAMES.get(dtype, dtype)}'
+                continue
+            extents = [_proto_fields(e) for s in f.get(2, [])
+                       for e in _proto_fields(s).get(1, [])]
+            values = _v1_values(_proto_fields(f[3][0]) if 3 in f else {}, dtype, name, path)
+            full = all(2 not in e for e in extents)
+            index = tuple(slice(e.get(1, [0])[0], e.get(1, [0])[0] + e[2][0]) if 2 in e
+                          else slice(None) for e in extents)
+            target = arrays.setdefault(name, np.zeros(dims, np.dtype(_DTYPES[dtype])))
+            part_shape = target[index].shape if not full else target.shape
+            if values.size != int(np.prod(part_shape)):
+                raise TFCheckpointError(
+                    f'{path}: variable {name!r} holds {values.size} values for a slice of '
+                    f'shape {tuple(part_shape)}; the file is corrupt')
+            target[index if not full else Ellipsis] = values.reshape(part_shape)
+    for name in sorted(metas):
+        if name in arrays:
+            tensors[name] = arrays[name]
+        elif name not in skipped:
+            skipped[name] = 'no data in the file'
+    return TFCheckpoint(prefix=path, tensors=tensors, skipped=skipped)
+
+
 def read_tf_checkpoint(path: str) -> TFCheckpoint:
-    """All tensors of a V2 checkpoint (prefix, ``.index``/``.data-*`` file or directory).
+    """All tensors of a checkpoint: V2 (prefix, ``.index``/``.data-*`` file or directory)
+    or V1 (its single file).
 
     String, resource and partitioned variables are not read; they are listed in
     ``skipped`` with the reason.
     """
     prefix = resolve_checkpoint(path)
+    if not osp.isfile(prefix + '.index'):
+        return _read_v1(prefix)
     entries = _read_table(prefix + '.index')
     header = dict(entries).get(b'')
     num_shards = _proto_fields(header).get(1, [1])[0] if header is not None else 1

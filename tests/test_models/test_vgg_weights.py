@@ -70,7 +70,18 @@ def test_reader_reads_tensorflow_written_checkpoint():
     np.testing.assert_allclose(t['vgg_16/mean_rgb'], [123.68, 116.78, 103.94], rtol=1e-6)
 
 
-def test_reader_names_corrupt_truncated_and_v1_files(tmp_path):
+def test_reader_reads_tensorflow_written_v1_checkpoint():
+    """The 2016 TF-slim release is a V1 file; the fixture holds the same variables as V1."""
+    v2 = read_tf_checkpoint(FIXTURE).tensors
+    v1 = read_tf_checkpoint(osp.join(FIXTURE, 'v1', 'vgg_16.ckpt'))
+    assert read_tf_checkpoint(osp.join(FIXTURE, 'v1')).prefix == v1.prefix   # directory
+    assert list(v1.tensors) == list(v2) and not v1.skipped
+    for name, value in v2.items():
+        assert v1.tensors[name].dtype == value.dtype, name
+        np.testing.assert_array_equal(v1.tensors[name], value)
+
+
+def test_reader_names_corrupt_and_truncated_files(tmp_path):
     src = tmp_path / 'bad'
     shutil.copytree(FIXTURE, src)
     data = src / 'vgg_16.ckpt.data-00000-of-00001'
@@ -82,12 +93,14 @@ def test_reader_names_corrupt_truncated_and_v1_files(tmp_path):
     data.write_bytes(bytes(raw[:1000]))
     with pytest.raises(TFCheckpointError, match=r"variable 'vgg_16/.*truncated"):
         read_tf_checkpoint(str(src))
-    v1 = tmp_path / 'vgg_16.ckpt'
-    v1.write_bytes(b'\0' * 64)
-    with pytest.raises(TFCheckpointError, match='V1 format.*tf_checkpoint_v1_to_v2.py'):
-        read_tf_checkpoint(str(v1))
-    with pytest.raises(TFCheckpointError, match='found 0'):
-        read_tf_checkpoint(str(tmp_path / 'bad' / '..' / 'bad' / '..'))
+    junk = tmp_path / 'vgg_16.ckpt'
+    junk.write_bytes(b'\0' * 64)
+    with pytest.raises(TFCheckpointError, match='vgg_16.ckpt: not a TensorFlow checkpoint'):
+        read_tf_checkpoint(str(junk))
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(TFCheckpointError, match=r'empty: expected one TensorFlow checkpoint.*'
+                                                r'found 0'):
+        read_tf_checkpoint(str(tmp_path / 'empty'))
 
 
 def test_converted_fixture_gives_tf_slim_activations():
@@ -183,6 +196,14 @@ def test_converter_cli_table_and_errors(tmp_path):
     ckpt = torch.load(out, weights_only=False)
     assert ckpt['meta']['input_normalisation']['mean'] == [123.68, 116.78, 103.94]
     assert len(ckpt['state_dict']) == 30
+    v1_out = tmp_path / 'vgg_v1.pth'
+    p = run_tool('tools/model_converters/tfslim_vgg16_to_mmdet.py',
+                 osp.join(FIXTURE, 'v1', 'vgg_16.ckpt'), str(v1_out), '--fc-reduce',
+                 '--allow-other-widths')
+    assert p.returncode == 0, p.stderr
+    v1_state = torch.load(v1_out, weights_only=False)['state_dict']
+    for key, value in ckpt['state_dict'].items():
+        torch.testing.assert_close(v1_state[key], value, rtol=0, atol=0)
     tv = tmp_path / 'tv.pth'
     torch.save(torchvision_layout(read_tf_checkpoint(FIXTURE).tensors), tv)
     p = run_tool('tools/model_converters/torchvision_vgg16_to_mmdet.py', str(tv),

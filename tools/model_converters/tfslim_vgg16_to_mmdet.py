@@ -3,11 +3,10 @@
     python tools/model_converters/tfslim_vgg16_to_mmdet.py vgg_16.ckpt \\
         checkpoints/vgg16_tfslim_ssd.pth --fc-reduce
 
-CKPT is a TensorFlow V2 checkpoint: its prefix (vgg_16.ckpt for vgg_16.ckpt.index +
-vgg_16.ckpt.data-00000-of-00001), either of its files, or its directory. The 2016 TF-slim
-release is a single V1 file: re-save it once with tools/model_converters/
-tf_checkpoint_v1_to_v2.py (needs TensorFlow). An SSD-Tensorflow training checkpoint
-(scope ssd_512_vgg/ssd_300_vgg) works too; its conv6/conv7 are taken as they are.
+CKPT is a TensorFlow checkpoint: V2, as its prefix (vgg_16.ckpt for vgg_16.ckpt.index +
+vgg_16.ckpt.data-00000-of-00001), either of its files, or its directory; or V1, the single
+file of the 2016 TF-slim release. An SSD-Tensorflow training checkpoint (scope
+ssd_512_vgg/ssd_300_vgg) works too; its conv6/conv7 are taken as they are.
 
 vgg_16/convK/convK_J/{weights,biases} (HWIO) become features.N.{weight,bias} (OIHW).
 With --fc-reduce, conv6 (features.31: 3x3, dilation 6, 1024) and conv7 (features.33: 1x1,
@@ -30,7 +29,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog='\n'.join(__doc__.split('\n')[2:]))
-    p.add_argument('ckpt', help='TF V2 checkpoint prefix, .index/.data file or directory')
+    p.add_argument('ckpt', help='TF checkpoint: V2 prefix, .index/.data file or directory, '
+                                'or a V1 file')
     p.add_argument('out', help='output .pth (SSDVGG keys, for init_cfg Pretrained)')
     p.add_argument('--fc-reduce', action='store_true',
                    help='build conv6/conv7 from fc6/fc7 by subsampling (SSD paper)')
