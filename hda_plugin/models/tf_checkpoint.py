@@ -197,6 +197,13 @@ def _tensor(name: str, entry: Dict[int, list], shards: Dict[int, bytes], prefix:
     return np.frombuffer(data, np.dtype(_DTYPES[dtype]).newbyteorder('<')).reshape(dims)
 
 
+def _progress(entries, enabled: bool, path: str):
+    if not enabled:
+        return entries
+    from tqdm import tqdm
+    return tqdm(entries, desc=f'reading {osp.basename(path)}', unit='var', leave=False)
+
+
 def _packed_varints(buf: bytes) -> List[int]:
     out, pos = [], 0
     while pos < len(buf):
@@ -231,7 +238,7 @@ def _v1_values(proto: Dict[int, list], dtype: int, name: str, path: str) -> np.n
     return np.concatenate(parts).astype(np_dtype) if parts else np.zeros(0, np_dtype)
 
 
-def _read_v1(path: str) -> TFCheckpoint:
+def _read_v1(path: str, progress: bool = False) -> TFCheckpoint:
     """A V1 checkpoint: one table of ``SavedTensorSlices`` messages."""
     entries = _read_table(path)
     header = dict(entries).get(b'')
@@ -247,7 +254,7 @@ def _read_v1(path: str) -> TFCheckpoint:
             metas[f[1][0].decode('utf-8')] = (dims, f.get(3, [0])[0])
     tensors, skipped = {}, {}
     arrays: Dict[str, np.ndarray] = {}
-    for key, value in entries:
+    for key, value in _progress(entries, progress, path):
         if key == b'':
             continue
         for saved in _proto_fields(value).get(2, []):     # SavedTensorSlices.data
@@ -281,16 +288,16 @@ def _read_v1(path: str) -> TFCheckpoint:
     return TFCheckpoint(prefix=path, tensors=tensors, skipped=skipped)
 
 
-def read_tf_checkpoint(path: str) -> TFCheckpoint:
+def read_tf_checkpoint(path: str, progress: bool = False) -> TFCheckpoint:
     """All tensors of a checkpoint: V2 (prefix, ``.index``/``.data-*`` file or directory)
     or V1 (its single file).
 
     String, resource and partitioned variables are not read; they are listed in
-    ``skipped`` with the reason.
+    ``skipped`` with the reason. ``progress`` shows a tqdm bar over the variables.
     """
     prefix = resolve_checkpoint(path)
     if not osp.isfile(prefix + '.index'):
-        return _read_v1(prefix)
+        return _read_v1(prefix, progress)
     entries = _read_table(prefix + '.index')
     header = dict(entries).get(b'')
     num_shards = _proto_fields(header).get(1, [1])[0] if header is not None else 1
@@ -303,7 +310,7 @@ def read_tf_checkpoint(path: str) -> TFCheckpoint:
         with open(name, 'rb') as f:
             shards[i] = f.read()
     tensors, skipped = {}, {}
-    for key, value in entries:
+    for key, value in _progress(entries, progress, prefix):
         if key == b'':
             continue
         name = key.decode('utf-8')

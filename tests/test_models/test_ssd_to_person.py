@@ -20,7 +20,12 @@ def build(cfg_name, num_classes=None):
     cfg.model.backbone.init_cfg = None
     if num_classes:
         cfg.model.bbox_head.num_classes = num_classes
+    return build_model(cfg)
+
+
+def build_model(cfg):
     model = MODELS.build(cfg.model)
+    model.init_weights()          # (SSDNeck's L2Norm weight is uninitialised memory before)
     model.eval()
     return model
 
@@ -79,6 +84,36 @@ def test_person_score_is_source_person_vs_background_softmax(coco_ssd, tmp_path)
         # and it is not the 80-class softmax's person score (the comparison can fail)
         full = torch.softmax(s, 2)[:, :, 0]
         assert (full - expected).abs().max() > 1e-3, level
+
+
+def test_voc_model_cut_to_person_loads_into_the_from_voc_config(tmp_path):
+    """VOC's person is class 14 of 20; configs/ssd512_hda_from-voc.py keeps VOC's anchors."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'ssd512_hda_from-voc.py'))
+    assert cfg.model.bbox_head.anchor_generator.basesize_ratio_range == (0.15, 0.9)
+    cfg.model.bbox_head.num_classes = 20
+    torch.manual_seed(1)
+    src = build_model(cfg)
+    with torch.no_grad():
+        for p in src.bbox_head.parameters():
+            p.normal_(0, 0.05)
+    path = tmp_path / 'ssd512_voc.pth'
+    torch.save(dict(state_dict=src.state_dict(),
+                    meta=dict(dataset_meta=dict(classes=VOCDataset.METAINFO['classes']))), path)
+    p = run_tool(str(path), str(tmp_path / 'person.pth'), '--source', 'voc')
+    assert p.returncode == 0, p.stderr
+    assert 'from VOC class 14 and background channel 20' in p.stdout
+    dst = build('ssd512_hda_from-voc.py')
+    dst.load_state_dict(torch.load(tmp_path / 'person.pth', weights_only=False)['state_dict'],
+                        strict=True)
+    x = torch.randn(1, 3, 384, 384) * 50
+    with torch.no_grad():
+        cs = src.bbox_head(src.extract_feat(x))[0][0]
+        cd = dst.bbox_head(dst.extract_feat(x))[0][0]
+    n, _, h, w = cs.shape
+    s = cs.view(n, -1, 21, h, w)
+    expected = torch.softmax(torch.stack([s[:, :, 14], s[:, :, 20]], 2), 2)[:, :, 0]
+    got = torch.softmax(cd.view(n, -1, 2, h, w), 2)[:, :, 0]
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
 
 
 def test_wrong_source_or_classes_named(coco_ssd, tmp_path):

@@ -45,7 +45,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        ckpt = read_tf_checkpoint(args.ckpt)
+        ckpt = read_tf_checkpoint(args.ckpt, progress=True)
         conv = convert_tfslim_vgg16(ckpt.tensors, scope=args.scope, fc_reduce=args.fc_reduce,
                                     widths=None if args.allow_other_widths else
                                     (64, 128, 256, 512, 512), source=ckpt.prefix)
