@@ -147,11 +147,11 @@ def _tensor(array) -> torch.Tensor:
     return torch.from_numpy(np.array(array, copy=True))
 
 
-def _missing(source: str, var: str, names: Sequence[str], hint: str = '') -> ConversionError:
+def _missing(source: str, var: str, names: Sequence[str]) -> ConversionError:
     close = difflib.get_close_matches(var, names, n=3, cutoff=0.5)
     return ConversionError(
         f'{source}: variable {var!r} not found' + (f'; closest: {close}' if close else '')
-        + f'. The checkpoint has {len(names)} variables, e.g. {list(names)[:5]}.' + hint)
+        + f'. The checkpoint has {len(names)} variables, e.g. {list(names)[:5]}.')
 
 
 def find_tfslim_scope(names: Sequence[str]) -> List[str]:

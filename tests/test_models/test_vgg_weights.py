@@ -144,6 +144,26 @@ def test_shapes_that_do_not_fit_name_the_variable():
     assert conv.count('initialised') == 4 and 'features.31.weight' not in conv.state_dict
 
 
+def test_ssd_tensorflow_checkpoint_keeps_its_conv6_conv7():
+    """An SSD-Tensorflow training checkpoint (scope ssd_512_vgg) already holds the dilated
+    conv6 and conv7: they are mapped as they are, fc6/fc7 are not needed."""
+    rng = np.random.RandomState(0)
+    tensors = {k.replace('vgg_16/', 'ssd_512_vgg/'): v
+               for k, v in read_tf_checkpoint(FIXTURE).tensors.items()
+               if not k.startswith('vgg_16/fc')}
+    tensors['ssd_512_vgg/conv6/weights'] = rng.randn(3, 3, 32, 8).astype(np.float32)
+    tensors['ssd_512_vgg/conv6/biases'] = rng.randn(8).astype(np.float32)
+    tensors['ssd_512_vgg/conv7/weights'] = rng.randn(1, 1, 8, 8).astype(np.float32)
+    tensors['ssd_512_vgg/conv7/biases'] = rng.randn(8).astype(np.float32)
+    conv = convert_tfslim_vgg16(tensors, widths=None)
+    assert conv.meta['scope'] == 'ssd_512_vgg' and conv.count('mapped') == 30
+    np.testing.assert_array_equal(conv.state_dict['features.31.weight'].numpy(),
+                                  tensors['ssd_512_vgg/conv6/weights'].transpose(3, 2, 0, 1))
+    np.testing.assert_array_equal(conv.state_dict['features.33.bias'].numpy(),
+                                  tensors['ssd_512_vgg/conv7/biases'])
+    resized_ssd_vgg(conv.state_dict)             # loads strictly into SSDVGG's layout
+
+
 def torchvision_layout(tensors):
     """The fixture's weights as torchvision's vgg16 stores them (features.N OIHW,
     classifier.0 = fc6 over pool5 flattened C x 7 x 7)."""
