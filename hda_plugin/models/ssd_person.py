@@ -41,6 +41,7 @@ def person_head_from_detector(state: Dict[str, torch.Tensor], source: str,
                               path: str = 'checkpoint') -> Tuple[OrderedDict, list]:
     """The state dict with every level's classifier cut to (person, background).
 
+    ``state`` is the detector's state dict as :func:`load_state_dict_file` returns it.
     Returns ``(state_dict, rows)``; rows are ``(key, old shape, new shape, anchors)``.
     Raises ``ValueError`` naming the key when a classifier does not have
     ``anchors * (num_classes + 1)`` outputs for ``source``.
@@ -49,7 +50,7 @@ def person_head_from_detector(state: Dict[str, torch.Tensor], source: str,
         raise ValueError(f'--source {source!r}: expected one of {sorted(PERSON_SOURCES)}')
     spec = PERSON_SOURCES[source]
     c1, person = spec['num_classes'] + 1, spec['person']
-    state = OrderedDict((re.sub(r'^module\.', '', k), v) for k, v in state.items())
+    state = OrderedDict(state)
     levels = _classifier_keys(state)
     if not levels:
         raise ValueError(

@@ -71,8 +71,9 @@ def resolve_checkpoint(path: str) -> str:
                     name = line.split(':', 1)[1].strip().strip('"')
                     return name if osp.isabs(name) else osp.join(path, name)
         indices = sorted(glob.glob(osp.join(path, '*.index')))
-        if not indices and len(glob.glob(osp.join(path, '*.ckpt'))) == 1:
-            return glob.glob(osp.join(path, '*.ckpt'))[0]         # V1
+        single_files = glob.glob(osp.join(path, '*.ckpt'))
+        if not indices and len(single_files) == 1:
+            return single_files[0]                                  # V1
         if len(indices) != 1:
             raise TFCheckpointError(
                 f'{path}: expected one TensorFlow checkpoint (*.index) in the directory, '
@@ -219,7 +220,7 @@ _V1_VALUES = {1: (5, '<f4'), 2: (6, '<f8'), 3: (7, 'varint'), 4: (7, 'varint'),
               19: (13, 'varint')}
 
 
-def _v1_values(proto: Dict[int, list], dtype: int, name: str, path: str) -> np.ndarray:
+def _v1_values(proto: Dict[int, list], dtype: int) -> np.ndarray:
     np_dtype = np.dtype(_DTYPES[dtype])
     if 4 in proto:                                  # tensor_content: raw bytes
         return np.frombuffer(b''.join(proto[4]), np_dtype.newbyteorder('<'))
@@ -269,7 +270,7 @@ def _read_v1(path: str, progress: bool = False) -> TFCheckpoint:
                 continue
             extents = [_proto_fields(e) for s in f.get(2, [])
                        for e in _proto_fields(s).get(1, [])]
-            values = _v1_values(_proto_fields(f[3][0]) if 3 in f else {}, dtype, name, path)
+            values = _v1_values(_proto_fields(f[3][0]) if 3 in f else {}, dtype)
             full = all(2 not in e for e in extents)
             index = tuple(slice(e.get(1, [0])[0], e.get(1, [0])[0] + e[2][0]) if 2 in e
                           else slice(None) for e in extents)

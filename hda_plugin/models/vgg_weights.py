@@ -13,6 +13,8 @@ MMDetection's caffe VGG16 (``vgg16_caffe-292e1171.pth``, the stock SSD configs' 
 is already in this layout, conv6/conv7 included: it loads with ``init_cfg`` as it is.
 """
 import difflib
+import os
+import os.path as osp
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -147,6 +149,15 @@ def _tensor(array) -> torch.Tensor:
     return torch.from_numpy(np.array(array, copy=True))
 
 
+def _check_fc_outputs(source: str, var: str, outputs: int, widths):
+    """fc-reduce keeps every 4th output: VGG16's 4096 (any multiple of 4 without widths)."""
+    want = SSD_FC_WIDTH * FC_REDUCE if widths is not None else None
+    if outputs % FC_REDUCE or (want and outputs != want):
+        raise ConversionError(
+            f'{source}: variable {var!r} has {outputs} outputs; fc-reduce keeps every '
+            f'{FC_REDUCE}th and needs {want or "a multiple of 4"} (VGG16: 4096 -> 1024)')
+
+
 def _missing(source: str, var: str, names: Sequence[str]) -> ConversionError:
     close = difflib.get_close_matches(var, names, n=3, cutoff=0.5)
     return ConversionError(
@@ -215,13 +226,8 @@ def convert_tfslim_vgg16(tensors: Dict[str, np.ndarray], scope: Optional[str] = 
         fc7, fc7_b = get('fc7/weights'), get('fc7/biases')
         b.check(f'{scope}/fc7/weights', fc7.shape, (1, 1, fc6.shape[3], None), 'HWIO',
                 f'1x1 over the {fc6.shape[3]} outputs of fc6')
-        for var, arr in (('fc6/weights', fc6), ('fc7/weights', fc7)):
-            want = SSD_FC_WIDTH * FC_REDUCE if widths is not None else None
-            if arr.shape[3] % FC_REDUCE or (want and arr.shape[3] != want):
-                raise ConversionError(
-                    f'{source}: variable {scope}/{var!r} has {arr.shape[3]} outputs; '
-                    f'fc-reduce keeps every {FC_REDUCE}th and needs '
-                    f'{want or "a multiple of 4"} (VGG16: 4096 -> 1024)')
+        _check_fc_outputs(source, f'{scope}/fc6/weights', fc6.shape[3], widths)
+        _check_fc_outputs(source, f'{scope}/fc7/weights', fc7.shape[3], widths)
         w6, b6, w7, b7 = reduce_fc(_tensor(fc6.transpose(3, 2, 0, 1)), _tensor(fc6_b),
                                    _tensor(fc7.transpose(3, 2, 0, 1)), _tensor(fc7_b))
         b.add('conv6', idx6, w6, b6, f'{scope}/fc6', 'reduced')
@@ -242,12 +248,12 @@ def convert_torchvision_vgg16(state: Dict[str, torch.Tensor], fc_reduce: bool = 
                               source: str = 'checkpoint') -> Conversion:
     """torchvision ``vgg16`` (``features.N``, ``classifier.0``/``.3``) -> SSDVGG keys.
 
+    ``state`` is the state dict as :func:`load_state_dict_file` returns it.
+
     The convs keep their keys (torchvision and mmcv number ``features`` alike);
     ``fc_reduce`` builds conv6/conv7 from ``classifier.0`` (4096 x 512*7*7) and
     ``classifier.3``.
     """
-    state = dict(state.get('state_dict', state))
-    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
     names = list(state)
     if any(k.endswith('running_mean') for k in names):
         raise ConversionError(
@@ -278,12 +284,8 @@ def convert_torchvision_vgg16(state: Dict[str, torch.Tensor], fc_reduce: bool = 
         fc7, fc7_b = get('classifier.3.weight'), get('classifier.3.bias')
         b.check('classifier.3.weight', tuple(fc7.shape), (None, fc6.shape[0]), 'out x in',
                 f'fc7 over the {fc6.shape[0]} outputs of fc6')
-        want = SSD_FC_WIDTH * FC_REDUCE if widths is not None else None
-        for key, arr in (('classifier.0.weight', fc6), ('classifier.3.weight', fc7)):
-            if arr.shape[0] % FC_REDUCE or (want and arr.shape[0] != want):
-                raise ConversionError(
-                    f'{source}: {key} has {arr.shape[0]} outputs; fc-reduce keeps every '
-                    f'{FC_REDUCE}th and needs {want or "a multiple of 4"} (4096 -> 1024)')
+        _check_fc_outputs(source, 'classifier.0.weight', fc6.shape[0], widths)
+        _check_fc_outputs(source, 'classifier.3.weight', fc7.shape[0], widths)
         w6, b6, w7, b7 = reduce_fc(fc6.reshape(fc6.shape[0], c5, 7, 7), fc6_b,
                                    fc7[:, :, None, None], fc7_b)
         b.add('conv6', idx6, w6, b6, 'classifier.0 (fc6)', 'reduced')
@@ -301,7 +303,5 @@ def save_backbone_checkpoint(conv: Conversion, path: str, **meta):
     """Save as ``{'state_dict': ..., 'meta': ...}`` with SSDVGG's own keys
     (``features.N.*``), the layout ``init_cfg=dict(type='Pretrained', checkpoint=path)``
     loads into the backbone."""
-    import os
-    import os.path as osp
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     torch.save(dict(state_dict=conv.state_dict, meta=dict(conv.meta, **meta)), path)

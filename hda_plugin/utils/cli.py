@@ -4,7 +4,7 @@ import difflib
 import os
 import os.path as osp
 import sys
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, Iterator, List, Mapping, Tuple
 
 from mmengine.config import Config, DictAction
 
@@ -84,21 +84,20 @@ def _child(node: Any, part: str):
     raise KeyError(part)
 
 
-def _all_paths(node: Any, prefix: str = '', depth: int = 8) -> List[str]:
-    paths = []
+def _walk(node: Any, prefix: str = '', depth: int = 8) -> Iterator[Tuple[str, Any]]:
+    """``(dotted path, value)`` of every key and list item under ``node``."""
     if depth == 0:
-        return paths
-    if isinstance(node, Mapping):
-        items = node.items()
-    elif isinstance(node, (list, tuple)):
-        items = enumerate(node)
-    else:
-        return paths
+        return
+    items = node.items() if isinstance(node, Mapping) else enumerate(node) \
+        if isinstance(node, (list, tuple)) else ()
     for name, child in items:
         path = f'{prefix}.{name}' if prefix else str(name)
-        paths.append(path)
-        paths.extend(_all_paths(child, path, depth - 1))
-    return paths
+        yield path, child
+        yield from _walk(child, path, depth - 1)
+
+
+def _all_paths(node: Any) -> List[str]:
+    return [path for path, _ in _walk(node)]
 
 
 # top-level keys MMEngine's Runner reads itself: overriding them works
@@ -147,18 +146,10 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
     return checked
 
 
-def _paths_with_value(node: Any, value: str, prefix: str = '') -> List[str]:
+def _paths_with_value(node: Any, value: str) -> List[str]:
     """Paths under ``node`` whose value equals ``value``."""
-    items = node.items() if isinstance(node, Mapping) else enumerate(node) \
-        if isinstance(node, (list, tuple)) else ()
-    found = []
-    for name, child in items:
-        path = f'{prefix}.{name}' if prefix else str(name)
-        if isinstance(child, str) and child == value:
-            found.append(path)
-        else:
-            found.extend(_paths_with_value(child, value, path))
-    return found
+    return [path for path, child in _walk(node, depth=32)
+            if isinstance(child, str) and child == value]
 
 
 def _unknown_key_message(root: Any, key: str, done: List[str], part: str, node: Any) -> str:

@@ -15,7 +15,7 @@ import sys
 
 import torch
 
-from hda_plugin.models import person_head_from_detector
+from hda_plugin.models import load_state_dict_file, person_head_from_detector
 from hda_plugin.models.ssd_person import PERSON_SOURCES
 from hda_plugin.models.vgg_weights import NORMALISATION
 
@@ -33,9 +33,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-    meta = dict(ckpt.get('meta') or {}) if isinstance(ckpt, dict) else {}
+    state, meta = load_state_dict_file(args.src)
     spec = PERSON_SOURCES[args.source]
     classes = (meta.get('dataset_meta') or {}).get('classes')
     if classes is not None and (len(classes) != spec['num_classes']

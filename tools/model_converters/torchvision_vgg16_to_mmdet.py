@@ -20,10 +20,9 @@ import argparse
 import os.path as osp
 import sys
 
-import torch
 
 from hda_plugin.models import (ConversionError, convert_torchvision_vgg16,
-                               save_backbone_checkpoint)
+                               load_state_dict_file, save_backbone_checkpoint)
 
 
 def parse_args(argv=None):
@@ -42,7 +41,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        state = torch.load(args.src, map_location='cpu', weights_only=True)
+        state, _ = load_state_dict_file(args.src)
         conv = convert_torchvision_vgg16(state, fc_reduce=args.fc_reduce,
                                          widths=None if args.allow_other_widths else
                                          (64, 128, 256, 512, 512), source=args.src)

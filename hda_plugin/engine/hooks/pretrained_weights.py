@@ -14,27 +14,10 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from mmdet.registry import HOOKS
 
+from ...models.checkpoint_file import load_state_dict_file
 from .base import DiagnosticHook, unwrap_model
 
-__all__ = ['PretrainedWeightsHook', 'load_state_dict_file', 'match_weights', 'key_hint',
-           'normalisation_mismatch']
-
-
-def load_state_dict_file(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
-    """The tensors of a ``.pth`` file (under ``state_dict``/``model`` if present) and its
-    ``meta`` dict."""
-    try:    # memory-mapped: a torchvision VGG16 is 528 MB
-        ckpt = torch.load(path, map_location='cpu', weights_only=False, mmap=True)
-    except RuntimeError:    # files from before torch 1.6's zip format cannot be mapped
-        ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    meta = {}
-    if isinstance(ckpt, dict):
-        meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
-        for key in ('state_dict', 'model'):
-            if isinstance(ckpt.get(key), dict):
-                ckpt = ckpt[key]
-                break
-    return {k: v for k, v in ckpt.items() if isinstance(v, torch.Tensor)}, meta
+__all__ = ['PretrainedWeightsHook', 'match_weights', 'key_hint', 'normalisation_mismatch']
 
 
 def normalisation_mismatch(meta: dict, preprocessor) -> Optional[Tuple[str, str]]:

@@ -1,0 +1,30 @@
+"""Reading the tensors of a ``.pth`` file: one place for the converters and the hooks."""
+import re
+from typing import Dict, Tuple
+
+import torch
+
+__all__ = ['load_state_dict_file']
+
+
+def load_state_dict_file(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
+    """The tensors of a ``.pth`` file and its ``meta`` dict.
+
+    The state dict is taken from under ``state_dict``/``model`` when present, and a
+    ``module.`` key prefix (a DataParallel save) is dropped, as MMEngine's loaders do
+    (``revise_keys``). Local files the user names are loaded with ``weights_only=False``
+    (see ``hda_plugin/compat.py``, defect 2).
+    """
+    try:    # memory-mapped: a torchvision VGG16 is 528 MB
+        ckpt = torch.load(path, map_location='cpu', weights_only=False, mmap=True)
+    except RuntimeError:    # files from before torch 1.6's zip format cannot be mapped
+        ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    meta = {}
+    if isinstance(ckpt, dict):
+        meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
+        for key in ('state_dict', 'model'):
+            if isinstance(ckpt.get(key), dict):
+                ckpt = ckpt[key]
+                break
+    return {re.sub(r'^module\.', '', k): v for k, v in ckpt.items()
+            if isinstance(v, torch.Tensor)}, meta
