@@ -1,7 +1,8 @@
 """Test (and evaluate) a detector, with MMDetection 3.3.0's ``tools/test.py`` interface.
 
     python tools/test.py configs/ssd512_hda.py work_dirs/ssd512_hda/epoch_24.pth \
-        [--work-dir DIR] [--out results.pkl] [--show-dir vis] [--cfg-options k=v ...]
+        [--work-dir DIR] [--out results.pkl] [--show-dir vis] [--cfg-options k=v ...] \
+        [--hda-detections NAME [--hda-out DIR]]
     tools/dist_test.sh configs/ssd512_hda.py CKPT 4
 """
 import argparse
@@ -14,7 +15,9 @@ from mmengine.runner import Runner
 
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.compat import init_cpu_distributed
+from hda_plugin.evaluation import DumpHDADetections
 from hda_plugin.utils import add_common_args, load_config
+from hda_plugin.utils.cli import inner_dataset_cfg
 
 
 def parse_args():
@@ -23,6 +26,12 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', type=str,
                         help='dump predictions to a pickle file for offline evaluation')
+    parser.add_argument('--hda-detections', metavar='NAME',
+                        help='write the detections on every test frame as the HDA release\'s '
+                        'DIR/hda_detections/NAME/cameraNN/Detections/allD.txt (and a COCO-style '
+                        'coco_results.json), for tools/analysis/hda_benchmark.py and dbEval.m')
+    parser.add_argument('--hda-out', metavar='DIR',
+                        help='root for --hda-detections (default: the test set\'s data_root)')
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument('--show-dir',
                         help='directory where painted images will be saved (under '
@@ -46,6 +55,13 @@ def main():
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out {args.out}: the dump file must end in .pkl or .pickle.')
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+    if args.hda_detections:
+        out_dir = args.hda_out or inner_dataset_cfg(cfg.test_dataloader.dataset).get('data_root')
+        if not out_dir:
+            raise ValueError('--hda-detections: the test set has no data_root; give --hda-out.')
+        runner.test_evaluator.metrics.append(DumpHDADetections(
+            args.hda_detections, out_dir,
+            info=dict(config=args.config, checkpoint=args.checkpoint)))
     runner.test()
 
 

@@ -5,6 +5,7 @@ import re
 from collections import OrderedDict
 from typing import List, Optional, Sequence, Union
 
+import numpy as np
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
@@ -35,6 +36,8 @@ class HDADataset(BaseDetDataset):
     - with ``visibility_range=(lo, hi)``, persons whose visible fraction (``posv`` inside
       ``pos``, 1.0 when ``posv`` is not set) lies outside it become ignore regions, the
       Caltech "reasonable" rule (``(0.65, 1.0)``); off by default, as in the HDA code.
+    - each instance carries ``visibility``, Dollár's visible fraction (area of ``posv`` over
+      area of ``pos``, ``inf`` when ``posv`` is not set), for ``MissRateMetric``'s settings.
     - boxes are clipped to the image; a box with no area left (degenerate, or wholly
       outside the frame) is dropped and counted as ``zero_area`` / ``outside``.
     - any other label raises an error naming the file and line.
@@ -93,6 +96,9 @@ class HDADataset(BaseDetDataset):
         self.ann_dir, self.img_dir = ann_dir, img_dir
         self.load_summary: 'OrderedDict[str, dict]' = OrderedDict()
         super().__init__(data_root=data_root, ann_file='', **kwargs)
+        # MissRateMetric(protocol='hda-benchmark') reads the release's frame counts and
+        # ground-truth files from here
+        self._metainfo['data_root'] = self.data_root
 
     # ----------------------------------------------------------------------------------
     def _ann_path(self, cam: str) -> str:
@@ -213,7 +219,19 @@ class HDADataset(BaseDetDataset):
                 ignore = 1
             else:
                 st['persons'] += 1
-        return dict(bbox=[cx1, cy1, cx2, cy2], bbox_label=0, ignore_flag=ignore)
+        return dict(bbox=[cx1, cy1, cx2, cy2], bbox_label=0, ignore_flag=ignore,
+                    visibility=self._dollar_visibility(obj, row))
+
+    @staticmethod
+    def _dollar_visibility(obj, row) -> float:
+        """Dollár's visible fraction (``filterGtFun`` in dbEval.m): area of ``posv`` over
+        area of ``pos``, ``inf`` when ``posv`` is not set (all zeros). Read by
+        ``MissRateMetric``'s settings through ``LoadHDAAnnotations``."""
+        v = obj.posv[row]
+        if not np.any(v):
+            return float('inf')
+        w, h = float(obj.pos[row][2]), float(obj.pos[row][3])
+        return float(v[2]) * float(v[3]) / (w * h)
 
     @staticmethod
     def _visible_fraction(obj, row) -> float:

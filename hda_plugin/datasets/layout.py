@@ -1,7 +1,8 @@
 """Where things live in an HDA release root (``HDA_Dataset_V1.3/``), and their names."""
 from typing import Union
 
-__all__ = ['HDA_LAYOUT', 'camera_name', 'frame_filename', 'seq_filename']
+__all__ = ['HDA_LAYOUT', 'HDA_CAMERAS', 'BENCHMARK_EXCLUDED_CAMERAS', 'camera_name',
+           'frame_filename', 'seq_filename']
 
 #: Folders of a release, relative to its root. ``frames`` is written by
 #: ``tools/dataset_converters/hda_seq_to_frames.py``.
@@ -9,7 +10,13 @@ HDA_LAYOUT = dict(
     seq='hda_image_sequences_matlab',  # cameraNN.seq
     ann='hda_annotations',  # camNN.txt, camNN_rev1.txt (vbb 1.4)
     frames='hda_frames',  # camNN/I00001.jpg ... (1-based vbb frame numbers)
+    detections='hda_detections',  # <Detector>/cameraNN/Detections/allD.txt
 )
+
+#: The cameras of the release (``dbInfo('hda')``); the benchmark's pool leaves out 02
+#: (``dbInfo('hdawithout2a')``: "HDA minus seq02, for which the detector fails").
+HDA_CAMERAS = (2, 17, 18, 19, 40, 50, 53, 54, 56, 57, 58, 59, 60)
+BENCHMARK_EXCLUDED_CAMERAS = (2, )
 
 
 def camera_name(cam: Union[int, str]) -> str:

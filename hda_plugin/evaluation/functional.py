@@ -8,11 +8,15 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['REF_FPPI', 'match_image', 'miss_rate_fppi', 'log_average_miss_rate',
-           'resize_to_aspect']
+__all__ = ['REF_FPPI', 'REF_FPPI_MR4', 'match_image', 'match_batch', 'miss_rate_fppi',
+           'roc_curve', 'log_average_miss_rate', 'resize_to_aspect', 'resize_xywh_to_aspect']
 
-#: The 9 FPPI samples of the Caltech/HDA protocol: 10^-2 ... 10^0 in quarter decades.
+#: The 9 FPPI samples of the Caltech/HDA protocol (MR-2): 10^-2 ... 10^0 in quarter
+#: decades (``samples = 10.^(-2:.25:0)`` in dbEval.m).
 REF_FPPI = 10.0 ** np.arange(-2.0, 0.0001, 0.25)
+#: The 17 samples of MR-4 (10^-4 ... 10^0), the second figure CityPersons and CrowdHuman
+#: report.
+REF_FPPI_MR4 = 10.0 ** np.arange(-4.0, 0.0001, 0.25)
 
 
 def resize_to_aspect(boxes: np.ndarray, aspect: float) -> np.ndarray:
@@ -25,21 +29,6 @@ def resize_to_aspect(boxes: np.ndarray, aspect: float) -> np.ndarray:
     return boxes
 
 
-def _overlaps(dets: np.ndarray, gts: np.ndarray, ignore: np.ndarray) -> np.ndarray:
-    """``(D, G)`` overlaps: IoU for regular ground truths, intersection over the
-    *detection's* area for ignore regions (``bbGt.compOas``)."""
-    ix1 = np.maximum(dets[:, None, 0], gts[None, :, 0])
-    iy1 = np.maximum(dets[:, None, 1], gts[None, :, 1])
-    ix2 = np.minimum(dets[:, None, 2], gts[None, :, 2])
-    iy2 = np.minimum(dets[:, None, 3], gts[None, :, 3])
-    inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
-    area_d = ((dets[:, 2] - dets[:, 0]) * (dets[:, 3] - dets[:, 1]))[:, None]
-    area_g = ((gts[:, 2] - gts[:, 0]) * (gts[:, 3] - gts[:, 1]))[None, :]
-    union = np.where(ignore[None, :], area_d, area_d + area_g - inter)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return np.where(union > 0, inter / union, 0.0)
-
-
 def match_image(dets: np.ndarray, scores: np.ndarray, gts: np.ndarray,
                 gt_ignore: np.ndarray, thr: float = 0.5) -> Tuple[np.ndarray, np.ndarray]:
     """Matches one image's detections to its ground truth (``bbGt.evalRes``).
@@ -48,7 +37,7 @@ def match_image(dets: np.ndarray, scores: np.ndarray, gts: np.ndarray,
     any number of times; a detection takes the regular ground truth it overlaps most (at
     least ``thr``), else the ignore region it overlaps most (intersection over its own
     area, at least ``thr``); matches to regular ground truths are preferred. Ties in score
-    keep the given order.
+    keep the given order. One image of :func:`match_batch`.
 
     Returns:
         ``(dt_match, gt_match)`` in the given orders: detections 1 true positive, 0 false
@@ -58,38 +47,170 @@ def match_image(dets: np.ndarray, scores: np.ndarray, gts: np.ndarray,
     dets = np.asarray(dets, dtype=np.float64).reshape(-1, 4)
     gts = np.asarray(gts, dtype=np.float64).reshape(-1, 4)
     ign = np.asarray(gt_ignore, dtype=bool).reshape(-1)
-    nd, ng = len(dets), len(gts)
-    dt_match = np.zeros(nd, dtype=np.int8)
-    gt_match = np.where(ign, -1, 0).astype(np.int8)
-    if nd == 0 or ng == 0:
-        return dt_match, gt_match
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind='stable')
-    ov = _overlaps(dets[order], gts, ign)
-    reg = np.flatnonzero(~ign)
-    ov_reg = ov[:, reg]
-    ign_best = ov[:, ign].max(axis=1) if ign.any() else np.zeros(nd)
-    # Only detections reaching thr with some regular ground truth can take one; for the
-    # rest the answer does not depend on the order: ignore region or false positive.
-    result = np.where(ign_best >= thr, -1, 0).astype(np.int8)
-    taken = [False] * len(reg)
-    if len(reg):
-        ds, gs = np.nonzero(ov_reg >= thr)  # row-major: by detection (score order), then GT
-        vals = ov_reg[ds, gs]
-        ds, gs, vals = ds.tolist(), gs.tolist(), vals.tolist()
-        i, n = 0, len(ds)
-        while i < n:
-            d, best, best_v = ds[i], -1, thr
-            while i < n and ds[i] == d:
-                # the toolbox scans ground truths in order and keeps a later one when its
-                # overlap is >= the best so far: on equal overlaps the last one wins
-                if not taken[gs[i]] and vals[i] >= best_v:
-                    best, best_v = gs[i], vals[i]
-                i += 1
-            if best >= 0:
-                taken[best] = True
-                result[d] = 1
-    dt_match[order] = result
-    gt_match[reg[np.array(taken, dtype=bool)]] = 1
+    dt_match, gt_match = match_batch(
+        dets, np.asarray(scores, dtype=np.float64).reshape(-1), np.zeros(len(dets), np.int64),
+        gts, gts, np.zeros(len(gts), np.int64), np.ones((1, len(dets)), bool), ~ign[None],
+        thr)
+    return dt_match[0], gt_match[0]
+
+
+def resize_xywh_to_aspect(boxes_xywh: np.ndarray, aspect: float) -> np.ndarray:
+    """``bbApply('resize', bb, 1, 0, aspect)`` on ``x, y, w, h`` boxes, with the toolbox's
+    arithmetic (``d = h * aspect - w; x = x - d / 2; w = w + d``); height kept."""
+    bb = np.array(boxes_xywh, dtype=np.float64).reshape(-1, 4)
+    d = bb[:, 3] * aspect - bb[:, 2]
+    bb[:, 0] = bb[:, 0] - d / 2
+    bb[:, 2] = bb[:, 2] + d
+    return bb
+
+
+def _pairs(det_img: np.ndarray, gt_img: np.ndarray, n_images: int):
+    """All (detection, ground truth) index pairs of the same image, grouped by detection."""
+    ng = np.bincount(gt_img, minlength=n_images)
+    g_start = np.concatenate([[0], np.cumsum(ng)[:-1]])
+    per_det = ng[det_img]
+    pd = np.repeat(np.arange(len(det_img)), per_det)
+    first = np.concatenate([[0], np.cumsum(per_det)[:-1]])
+    pg = np.arange(len(pd)) - np.repeat(first, per_det) + np.repeat(g_start[det_img], per_det)
+    return pd, pg
+
+
+def _overlap_pairs(dets, gts, pd, pg, iof: bool) -> np.ndarray:
+    """Overlap of each pair (``bbGt.compOa``): IoU, or with ``iof`` intersection over the
+    detection's area (ignore regions)."""
+    d, g = dets[pd], gts[pg]
+    iw = np.minimum(d[:, 2], g[:, 2]) - np.maximum(d[:, 0], g[:, 0])
+    ih = np.minimum(d[:, 3], g[:, 3]) - np.maximum(d[:, 1], g[:, 1])
+    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
+    area_d = (d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1])
+    union = area_d if iof else area_d + (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1]) - inter
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.where(inter > 0, inter / union, 0.0)
+
+
+def _greedy(rank, pd, pg, n_dets, n_gts) -> Tuple[np.ndarray, np.ndarray]:
+    """``evalRes``'s greedy assignment of candidate pairs, all images at once.
+
+    ``pd, pg``: candidate (detection, regular ground truth, overlap >= thr) pairs,
+    sorted by (detection rank, overlap, ground truth index). Each detection, in rank order,
+    takes the untaken ground truth of highest overlap (the later one on equal overlaps, as
+    the toolbox's ``>=`` scan). Done in rounds: a detection whose best untaken ground truth
+    is wanted by no undecided detection ranked before it gets exactly what the sequential
+    loop would give it (nothing ranked earlier can take that ground truth, and a subset of
+    its candidates still holding the best keeps it best); each round settles at least the
+    first undecided detection of every image.
+    """
+    det_tp = np.zeros(n_dets, dtype=bool)
+    gt_taken = np.zeros(n_gts, dtype=bool)
+    pr = rank[pd]
+    big = np.iinfo(np.int64).max
+    alive = np.ones(len(pd), dtype=bool)
+    while True:
+        idx = np.flatnonzero(alive)
+        if not len(idx):
+            break
+        d_alive = pd[idx]
+        last = np.ones(len(idx), dtype=bool)
+        last[:-1] = d_alive[1:] != d_alive[:-1]  # the last pair of a detection: its best
+        prop = idx[last]
+        first_rank = np.full(n_gts, big, dtype=np.int64)
+        np.minimum.at(first_rank, pg[idx], pr[idx])
+        safe = prop[first_rank[pg[prop]] == pr[prop]]
+        det_tp[pd[safe]] = True
+        gt_taken[pg[safe]] = True
+        alive[idx] = ~(det_tp[d_alive] | gt_taken[pg[idx]])
+    return det_tp, gt_taken
+
+
+def match_batch(dets: np.ndarray, scores: np.ndarray, det_img: np.ndarray,
+                gts_regular: np.ndarray, gts_ignore: np.ndarray, gt_img: np.ndarray,
+                det_keep: np.ndarray, gt_regular: np.ndarray, thr: float = 0.5,
+                max_pairs: int = 4_000_000) -> Tuple[np.ndarray, np.ndarray]:
+    """``bbGt.evalRes`` on many images and several settings in one pass.
+
+    Overlaps are computed once per (detection, ground truth) pair of an image; each
+    setting then differs only in which detections take part and which ground truths are
+    regular (the rest are ignore regions).
+
+    Args:
+        dets: ``(N, 4)`` ``x1, y1, x2, y2``, grouped by image (``det_img`` ascending; the
+            order inside an image is the tie order of equal scores).
+        scores: ``(N,)``.
+        det_img: ``(N,)`` image index of each detection.
+        gts_regular: ``(M, 4)`` ground truth boxes as matched when regular (IoU), e.g.
+            resized to the benchmark's aspect ratio; grouped by image.
+        gts_ignore: ``(M, 4)`` the same boxes as matched when ignore regions (intersection
+            over the detection's area).
+        gt_img: ``(M,)`` image index of each ground truth.
+        det_keep: ``(S, N)`` bool, detections taking part in setting ``s``.
+        gt_regular: ``(S, M)`` bool, regular ground truths of setting ``s`` (the others
+            are ignore regions there).
+        thr: overlap threshold.
+        max_pairs: pairs computed at a time (memory bound).
+
+    Returns:
+        ``(dt_match, gt_match)``, ``(S, N)`` and ``(S, M)`` int8: detections 1 true
+        positive, 0 false positive, -1 matched an ignore region, -2 not taking part;
+        ground truths 1 matched, 0 missed, -1 ignore region.
+    """
+    dets = np.asarray(dets, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    det_img = np.asarray(det_img, dtype=np.int64).reshape(-1)
+    gt_img = np.asarray(gt_img, dtype=np.int64).reshape(-1)
+    det_keep = np.atleast_2d(np.asarray(det_keep, dtype=bool))
+    gt_regular = np.atleast_2d(np.asarray(gt_regular, dtype=bool))
+    n, m, n_set = len(dets), len(gt_img), len(det_keep)
+    if det_keep.shape != (n_set, n) or gt_regular.shape != (n_set, m):
+        raise ValueError(f'match_batch: det_keep {det_keep.shape} and gt_regular '
+                         f'{gt_regular.shape}: expected ({n_set}, {n}) and ({n_set}, {m}).')
+    if len(det_img) and np.any(np.diff(det_img) < 0) or len(gt_img) and np.any(
+            np.diff(gt_img) < 0):
+        raise ValueError('match_batch: detections and ground truths must be grouped by '
+                         'image (image indices ascending).')
+    # rank: position in (image, score descending, given order), what evalRes's stable
+    # descending sort gives inside each image
+    order = np.lexsort((np.arange(n), -scores, det_img))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    n_images = int(max(det_img.max(initial=-1), gt_img.max(initial=-1))) + 1
+    reg_d, reg_g, reg_v, ign_d, ign_g = [], [], [], [], []
+    if n and m:
+        cost = np.cumsum(np.bincount(det_img, minlength=n_images)
+                         * np.bincount(gt_img, minlength=n_images))
+        img_lo = 0
+        while img_lo < n_images:  # images in chunks of about max_pairs pairs
+            done = cost[img_lo - 1] if img_lo else 0
+            img_hi = max(int(np.searchsorted(cost, done + max_pairs, side='right')),
+                         img_lo + 1)
+            d0, d1 = np.searchsorted(det_img, [img_lo, img_hi])
+            g0, g1 = np.searchsorted(gt_img, [img_lo, img_hi])
+            if d1 > d0 and g1 > g0:
+                pd, pg = _pairs(det_img[d0:d1] - img_lo, gt_img[g0:g1] - img_lo,
+                                img_hi - img_lo)
+                pd += d0
+                pg += g0
+                v = _overlap_pairs(dets, gts_regular, pd, pg, iof=False)
+                k = v >= thr
+                reg_d.append(pd[k]), reg_g.append(pg[k]), reg_v.append(v[k])
+                v = _overlap_pairs(dets, gts_ignore, pd, pg, iof=True)
+                k = v >= thr
+                ign_d.append(pd[k]), ign_g.append(pg[k])
+            img_lo = img_hi
+    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
+    reg_d, reg_g, reg_v = cat(reg_d, np.int64), cat(reg_g, np.int64), cat(reg_v, np.float64)
+    ign_d, ign_g = cat(ign_d, np.int64), cat(ign_g, np.int64)
+    srt = np.lexsort((reg_g, reg_v, rank[reg_d]))
+    reg_d, reg_g, reg_v = reg_d[srt], reg_g[srt], reg_v[srt]
+    dt_match = np.zeros((n_set, n), dtype=np.int8)
+    gt_match = np.zeros((n_set, m), dtype=np.int8)
+    for s in range(n_set):
+        k = det_keep[s][reg_d] & gt_regular[s][reg_g]
+        tp, taken = _greedy(rank, reg_d[k], reg_g[k], n, m)
+        ign_hit = np.zeros(n, dtype=bool)
+        ki = ~gt_regular[s][ign_g]
+        ign_hit[ign_d[ki]] = True
+        dt_match[s] = np.where(~det_keep[s], -2, np.where(tp, 1, np.where(ign_hit, -1, 0)))
+        gt_match[s] = np.where(gt_regular[s], taken.astype(np.int8), -1)
     return dt_match, gt_match
 
 
@@ -107,19 +228,31 @@ def miss_rate_fppi(scores: Sequence[np.ndarray], dt_matches: Sequence[np.ndarray
         ``fppi``, ``miss_rate``, ``score`` (thresholds), ``recall``, ``precision``: one
         entry per detection, highest score first (stable for ties, image order).
     """
-    s = np.concatenate([np.asarray(x, dtype=np.float64)[np.argsort(-np.asarray(
-        x, dtype=np.float64), kind='stable')] for x in scores]) if scores else np.zeros(0)
-    m = np.concatenate([np.asarray(y)[np.argsort(-np.asarray(x, dtype=np.float64),
-                                                 kind='stable')]
-                        for x, y in zip(scores, dt_matches)]) if scores else np.zeros(0)
-    keep = m != -1
-    s, m = s[keep], m[keep]
+    if not len(scores):
+        return roc_curve(np.zeros(0), np.zeros(0, np.int8), num_gt, num_images)
+    s = np.concatenate([np.asarray(x, dtype=np.float64).reshape(-1) for x in scores])
+    m = np.concatenate([np.asarray(y).reshape(-1) for y in dt_matches])
     order = np.argsort(-s, kind='stable')
-    s, tp = s[order], (m[order] == 1)
+    return roc_curve(s[order], m[order], num_gt, num_images)
+
+
+def roc_curve(scores: np.ndarray, dt_match: np.ndarray, num_gt: int,
+              num_images: int) -> Dict[str, np.ndarray]:
+    """``compRoc`` on detections already in its order.
+
+    ``compRoc`` concatenates the images' detections, each image's sorted by score (stable),
+    and sorts them again by score (stable): the order is (score descending, image, position
+    in the image), which ``np.argsort(-scores, kind='stable')`` gives for detections laid
+    out image after image. Detections flagged -1 (ignore region) or -2 (not taking part)
+    are left out.
+    """
+    keep = np.asarray(dt_match) >= 0
+    s = np.asarray(scores, dtype=np.float64)[keep]
+    tp = np.asarray(dt_match)[keep] == 1
     tp_c = np.cumsum(tp)
     fp_c = np.cumsum(~tp)
-    recall = tp_c / num_gt if num_gt else np.full(len(tp_c), np.nan)
     with np.errstate(divide='ignore', invalid='ignore'):
+        recall = tp_c / num_gt if num_gt else np.full(len(tp_c), np.nan)
         precision = tp_c / np.maximum(tp_c + fp_c, 1)
     return dict(fppi=fp_c / max(num_images, 1), miss_rate=1 - recall, score=s,
                 recall=recall, precision=precision)

@@ -1,4 +1,5 @@
-"""``MissRateMetric``: the HDA benchmark's log-average miss rate, overall and per camera."""
+"""``MissRateMetric``: log-average miss rate of the person class in two named protocols,
+``hda-benchmark`` and ``caltech`` (:mod:`.protocols`), overall and per camera."""
 import re
 from collections import OrderedDict, defaultdict
 from typing import Optional, Sequence, Tuple
@@ -8,12 +9,15 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from .functional import (REF_FPPI, log_average_miss_rate, match_image, miss_rate_fppi,
-                         resize_to_aspect)
+from .functional import (REF_FPPI, REF_FPPI_MR4, log_average_miss_rate, match_batch,
+                         miss_rate_fppi, resize_to_aspect, roc_curve)
+from .protocols import HDA_BENCHMARK, caltech_setting
 
-__all__ = ['MissRateMetric', 'camera_of']
+__all__ = ['MissRateMetric', 'camera_of', 'hda_frame_of', 'xyxy_to_xywh']
 
 _CAMERA_RE = re.compile(r'cam(?:era)?0*(\d+)', re.IGNORECASE)
+_IMG_ID_RE = re.compile(r'^cam(\d+)_(\d+)$')
+INF = float('inf')
 
 
 def camera_of(img_path: str) -> str:
@@ -23,91 +27,313 @@ def camera_of(img_path: str) -> str:
     return f'cam{int(found[-1]):02d}' if found else 'all'
 
 
+def hda_frame_of(sample: dict) -> Tuple[int, int]:
+    """``(camera, 1-based frame)`` of an HDADataset sample (its ``img_id`` is
+    ``cam17_00001``); a clear error for samples of other data sets."""
+    found = _IMG_ID_RE.match(str(sample.get('img_id', '')))
+    if not found:
+        raise ValueError(
+            f'image {sample.get("img_path")!r} (img_id {sample.get("img_id")!r}) is not an '
+            'HDADataset frame (img_id "cam17_00001"): the hda-benchmark protocol scores '
+            'frames of an HDA release. Use MissRateMetric(protocol="caltech") for other data.')
+    return int(found.group(1)), int(found.group(2))
+
+
+def xyxy_to_xywh(boxes) -> np.ndarray:
+    """``x1, y1, x2, y2`` -> float64 ``x, y, w, h`` (the toolbox's boxes)."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
+
+
+def _np(x):
+    return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
+
+
+def _setting_masks(s: dict, is_person, gts, vis, det_heights):
+    """dbEval's ``filterGtFun`` and detection filter for one setting: regular ground truths
+    (persons inside the height range ``[lo, hi)``, visible fraction inside ``[lo, hi]`` and,
+    with ``ar``, the aspect rule; all else ignore regions) and the detections kept (height
+    inside the range widened by ``filter``)."""
+    (h0, h1), (v0, v1), f = s['hr'], s['vr'], s['filter']
+    h = gts[:, 3] - gts[:, 1]
+    reg = is_person & (h >= h0) & (h < h1) & (vis >= v0) & (vis <= v1)
+    if s['ar']:
+        with np.errstate(divide='ignore', invalid='ignore'):
+            dev = np.abs((gts[:, 2] - gts[:, 0]) / h - HDA_BENCHMARK['aspect_ratio'])
+        reg &= np.sign(s['ar']) * dev < s['ar']
+    return reg, (det_heights >= h0 / f) & (det_heights < h1 * f)
+
+
 @METRICS.register_module()
 class MissRateMetric(BaseMetric):
-    """Log-average miss rate (MR-2) of the person class, as the HDA benchmark computes it.
+    """Log-average miss rate (MR-2, and MR-4 in ``caltech``) of the person class.
 
-    Matching follows Dollár's toolbox (``bbGt.evalRes``), used by the HDA code: IoU 0.5,
-    highest scores first, each ground truth matched once; detections inside ignore
-    regions (``crowd``, ``personUnk``, any ignored instance), measured as intersection over
-    the detection's area, count neither as true nor as false positives. Miss rate against
-    false positives per image is sampled at the 9 points 10^-2 ... 10^0 and
-    ``MR-2 = exp(mean(log(miss rate)))``. Results overall (``MR-2``) and per camera
-    (``MR-2_cam60``, ...), the camera taken from each image's path.
+    Two protocols (:mod:`hda_plugin.evaluation.protocols`), each printed under its name:
+
+    - ``'caltech'`` (default; keys ``caltech/MR-2``, ``caltech/Reasonable/MR-2_cam60``):
+      Dollár's toolbox (``bbGt.evalRes``/``compRoc``) on the data set's annotations: IoU
+      0.5, highest scores first, each person matched once; detections inside ignore
+      regions (``crowd``, ``personUnk``, hidden, any ignored instance), measured as
+      intersection over the detection's area, count neither as true nor as false
+      positives. Without ``settings``: every person regular, optional ``aspect_ratio`` and
+      ``height_range``. With ``settings`` (names of dbEval's ``exps`` table, e.g.
+      :data:`~.protocols.DOLLAR_SETTINGS`): all of them from one set of overlaps; persons
+      outside a setting's height/visibility range become ignore regions, detections outside
+      its widened height range are dropped. Visible fractions come from the samples'
+      ``gt_instances.visibility`` (``LoadHDAAnnotations`` + ``PackHDADetInputs``); persons
+      without one count as "posv not set" (``inf``), counted and logged.
+    - ``'hda-benchmark'`` (keys ``hda/MR-2``, ``hda/MR-2_cam60``): dbEval.m's figure, rule
+      for rule (:mod:`.hda_benchmark`): ground truth read from
+      ``data_root/hda_detections/GtAnnotationsAll`` (or built from the vbb files, said in
+      the log), detections >= 40 px, all boxes at aspect 0.41, every frame 1..nFrame of
+      each camera an image (frames the test set lacks count as frames without
+      detections, as dbEval would count them in an exported ``allD.txt``; logged), cameras
+      but 02 pooled in ``MR-2``. Samples must come from ``HDADataset``.
 
     Args:
-        iou_thr (float): overlap threshold.
-        aspect_ratio (float, optional): before matching, set every detection's and
-            regular ground truth's width to ``aspect_ratio * height`` about its centre, as
-            the HDA evaluation does (0.41). None keeps the boxes as they are.
-        height_range (tuple, optional): ``(min, max)`` box height in pixels: ground truths
-            outside become ignore regions and detections outside
-            ``[min / expand, max * expand)`` are dropped ("reasonable" protocol). Off
-            (None) by default, as in the HDA code. The visibility half of the
-            "reasonable" protocol is a dataset rule, as persons become ignore regions:
-            ``HDADataset(visibility_range=(0.65, 1.0))`` in the test dataset.
-        expand (float): the detection height tolerance of ``height_range``.
-        label (int): the person class id of the predictions and ground truth.
-        per_camera (bool): also report each camera.
-        prefix (str): metric name prefix, ``hda`` -> ``hda/MR-2``.
+        protocol (str): ``'caltech'`` or ``'hda-benchmark'``. Defaults to ``'caltech'``.
+        settings (Sequence[str], optional): ``caltech`` only: Dollár settings to report
+            (keys ``<setting>/MR-2``). None reports the single figure below.
+        iou_thr (float): ``caltech`` without settings: overlap threshold. Defaults to 0.5.
+        aspect_ratio (float, optional): ``caltech``: before matching, set every detection's
+            and regular person's width to ``aspect_ratio * height`` about its centre (the
+            toolbox's 0.41). None keeps the boxes. Defaults to None.
+        height_range (tuple, optional): ``caltech`` without settings: ``(min, max)`` person
+            height; persons outside become ignore regions and detections outside
+            ``[min / expand, max * expand)`` are dropped. Defaults to None.
+        expand (float): the detection tolerance of ``height_range``. Defaults to 1.25.
+        data_root (str, optional): ``hda-benchmark``: the release root holding
+            ``hda_annotations/`` and ``hda_detections/``; defaults to the test set's
+            (``HDADataset`` puts its ``data_root`` in ``dataset_meta``).
+        gt (str): ``hda-benchmark``: ground-truth folder under ``hda_detections``.
+            Defaults to ``'GtAnnotationsAll'``.
+        pool_exclude (Sequence[int]): ``hda-benchmark``: cameras left out of the pooled
+            ``MR-2`` (still reported alone). Defaults to ``(2,)`` as dbEval.
+        label (int): the person class id. Defaults to 0.
+        per_camera (bool): also report each camera. Defaults to True.
+        prefix (str, optional): key prefix; defaults to ``caltech`` or ``hda``.
         collect_device (str): as in MMEngine's ``BaseMetric``.
     """
-    default_prefix = 'hda'
+    PROTOCOLS = ('caltech', 'hda-benchmark')
 
-    def __init__(self, iou_thr: float = 0.5, aspect_ratio: Optional[float] = None,
+    def __init__(self, protocol: str = 'caltech', settings: Optional[Sequence[str]] = None,
+                 iou_thr: float = 0.5, aspect_ratio: Optional[float] = None,
                  height_range: Optional[Tuple[float, float]] = None, expand: float = 1.25,
+                 data_root: Optional[str] = None, gt: str = HDA_BENCHMARK['gt'],
+                 pool_exclude: Sequence[int] = HDA_BENCHMARK['excluded_cameras'],
                  label: int = 0, per_camera: bool = True, prefix: Optional[str] = None,
                  collect_device: str = 'cpu'):
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        if protocol not in self.PROTOCOLS:
+            raise ValueError(f'MissRateMetric protocol={protocol!r}: expected one of '
+                             f'{list(self.PROTOCOLS)}.')
+        if protocol == 'hda-benchmark':
+            fixed = dict(settings=settings, iou_thr=iou_thr != 0.5, aspect_ratio=aspect_ratio,
+                         height_range=height_range, expand=expand != 1.25)
+            changed = [k for k, v in fixed.items() if v]
+            if changed:
+                raise ValueError(
+                    f'MissRateMetric(protocol="hda-benchmark") has dbEval.m\'s fixed rules; '
+                    f'{changed} cannot be set. A variant is protocol="caltech" with these '
+                    'options (or settings=[...]).')
+        if settings is not None and height_range is not None:
+            raise ValueError('MissRateMetric: height_range applies without settings; each '
+                             'Dollár setting has its own height range.')
+        super().__init__(collect_device=collect_device,
+                         prefix=prefix or ('hda' if protocol == 'hda-benchmark' else 'caltech'))
+        self.protocol = protocol
+        self.settings = OrderedDict((s, caltech_setting(s)) for s in settings) \
+            if settings is not None else None
         self.iou_thr = iou_thr
         self.aspect_ratio = aspect_ratio
         self.height_range = tuple(height_range) if height_range else None
         self.expand = expand
+        self.data_root = data_root
+        self.gt = gt
+        self.pool_exclude = tuple(int(c) for c in pool_exclude)
         self.label = label
         self.per_camera = per_camera
-        self.curves = OrderedDict()  # name -> miss_rate_fppi() of the last evaluation
+        self.curves = OrderedDict()  # name -> curve of the last evaluation (caltech, base)
+        self.persons = OrderedDict()  # caltech: setting -> group -> regular persons (last run)
+        self.missing_visibility = 0  # caltech: persons without a visible fraction (last run)
 
+    # ----------------------------------------------------------------------------------
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             pred = sample['pred_instances']
-            keep = pred['labels'].cpu().numpy() == self.label
-            dets = pred['bboxes'].cpu().numpy()[keep]
-            scores = pred['scores'].cpu().numpy()[keep]
+            keep = _np(pred['labels']) == self.label
+            dets = _np(pred['bboxes']).reshape(-1, 4)[keep]
+            scores = _np(pred['scores']).reshape(-1)[keep]
+            if self.protocol == 'hda-benchmark':
+                cam, frame = hda_frame_of(sample)
+                self.results.append((cam, frame, xyxy_to_xywh(dets),
+                                     scores.astype(np.float64)))
+                continue
             gt = sample['gt_instances']
-            gt_boxes = gt['bboxes'].cpu().numpy()[gt['labels'].cpu().numpy() == self.label]
+            person = _np(gt['labels']) == self.label
+            gt_boxes = _np(gt['bboxes']).reshape(-1, 4)[person]
+            vis = _np(gt['visibility'])[person] if 'visibility' in gt else None
             ign = sample.get('ignored_instances', {})
-            ign_boxes = ign['bboxes'].cpu().numpy() if 'bboxes' in ign else np.zeros((0, 4))
-            self.results.append(self.evaluate_image(
-                dets, scores, gt_boxes, ign_boxes, camera_of(sample.get('img_path', ''))))
+            ign_boxes = _np(ign['bboxes']).reshape(-1, 4) if 'bboxes' in ign else \
+                np.zeros((0, 4))
+            self.results.append((self._camera(sample), dets.astype(np.float32),
+                                 scores.astype(np.float32), gt_boxes, vis, ign_boxes))
 
+    @staticmethod
+    def _camera(sample: dict) -> str:
+        found = _IMG_ID_RE.match(str(sample.get('img_id', '')))
+        if found:
+            return f'cam{int(found.group(1)):02d}'
+        return camera_of(sample.get('img_path', ''))
+
+    def compute_metrics(self, results: list) -> dict:
+        if self.protocol == 'hda-benchmark':
+            return self._compute_benchmark(results)
+        return self._compute_caltech(results)
+
+    # --- caltech ----------------------------------------------------------------------
+    def _setting_table(self) -> 'OrderedDict[str, dict]':
+        if self.settings is not None:
+            return self.settings
+        hr = self.height_range or (-INF, INF)
+        return OrderedDict([(None, dict(hr=hr, vr=(-INF, INF), ar=0, overlap=self.iou_thr,
+                                        filter=self.expand))])
+
+    def _compute_caltech(self, results: list) -> dict:
+        logger = MMLogger.get_current_instance()
+        table = self._setting_table()
+        cams = np.array([r[0] for r in results])
+        nd = np.array([len(r[1]) for r in results], dtype=np.int64)
+        n_person = np.array([len(r[3]) for r in results], dtype=np.int64)
+        n_ign = np.array([len(r[5]) for r in results], dtype=np.int64)
+        det_img = np.repeat(np.arange(len(results)), nd)
+        gt_img = np.repeat(np.arange(len(results)), n_person + n_ign)
+        dets = np.concatenate([r[1] for r in results]).astype(np.float64).reshape(-1, 4) \
+            if results else np.zeros((0, 4))
+        scores = np.concatenate([r[2] for r in results]).astype(np.float64) \
+            if results else np.zeros(0)
+        gts = np.concatenate([np.concatenate([r[3], r[5]]) for r in results]).astype(
+            np.float64).reshape(-1, 4) if results else np.zeros((0, 4))
+        is_person = np.concatenate([np.r_[np.ones(a, bool), np.zeros(b, bool)]
+                                    for a, b in zip(n_person, n_ign)]) if results else \
+            np.zeros(0, bool)
+        no_vis = sum(len(r[3]) for r in results if r[4] is None)
+        vis = np.concatenate([np.concatenate([
+            r[4] if r[4] is not None else np.full(len(r[3]), INF), np.full(len(r[5]), INF)])
+            for r in results]).astype(np.float64) if results else np.zeros(0)
+        n_nan = int(np.isnan(vis).sum())
+        vis = np.where(np.isnan(vis), INF, vis)
+        self.missing_visibility = no_vis + n_nan
+        needs_vis = any(s['vr'] != (-INF, INF) for s in table.values())
+        if needs_vis and (no_vis or n_nan):
+            logger.warning(
+                f'MissRateMetric (caltech): {no_vis + n_nan} of {int(is_person.sum())} persons '
+                'carry no visible fraction (gt_instances.visibility): counted as "posv not '
+                'set" (inf), as the toolbox does, so they are unoccluded for the Occ and '
+                'Reasonable settings. HDADataset gives it with LoadHDAAnnotations + '
+                'PackHDADetInputs in the test pipeline (configs/ssd512_hda.py).')
+        dh = dets[:, 3] - dets[:, 1]
+        if self.aspect_ratio:
+            gts_reg, dets_m = resize_to_aspect(gts, self.aspect_ratio), \
+                resize_to_aspect(dets, self.aspect_ratio)
+        else:
+            gts_reg, dets_m = gts, dets
+        names = list(table)
+        det_keep = np.zeros((len(names), len(dets)), bool)
+        gt_regular = np.zeros((len(names), len(gts)), bool)
+        for i, name in enumerate(names):
+            gt_regular[i], det_keep[i] = _setting_masks(table[name], is_person, gts, vis, dh)
+        dt_match = np.zeros((len(names), len(dets)), np.int8)
+        for thr in sorted({table[n]['overlap'] for n in names}):
+            rows = [i for i, n in enumerate(names) if table[n]['overlap'] == thr]
+            dm, _ = match_batch(dets_m, scores, det_img, gts_reg, gts, gt_img,
+                                det_keep[rows], gt_regular[rows], thr)
+            dt_match[rows] = dm
+        order = np.argsort(-scores, kind='stable')
+        groups = [('all', np.ones(len(results), bool))]
+        if self.per_camera:
+            groups += [(c, cams == c) for c in sorted(set(cams.tolist()) - {'all'})]
+        metrics, rows = OrderedDict(), []
+        self.curves, self.persons = OrderedDict(), OrderedDict()
+        for i, name in enumerate(names):
+            for gname, img_in in groups:
+                d_in, g_in = img_in[det_img], img_in[gt_img]
+                curve = roc_curve(scores[order], np.where(d_in, dt_match[i], -2)[order],
+                                  int((gt_regular[i] & g_in).sum()), int(img_in.sum()))
+                with np.errstate(invalid='ignore'):
+                    mr2, s2 = log_average_miss_rate(curve['fppi'], curve['miss_rate'],
+                                                    REF_FPPI)
+                    mr4, _ = log_average_miss_rate(curve['fppi'], curve['miss_rate'],
+                                                   REF_FPPI_MR4)
+                key = '' if name is None else f'{name}/'
+                suffix = '' if gname == 'all' else f'_{gname}'
+                metrics[f'{key}MR-2{suffix}'] = mr2
+                metrics[f'{key}MR-4{suffix}'] = mr4
+                self.persons.setdefault(name, OrderedDict())[gname] = int(
+                    (gt_regular[i] & g_in).sum())
+                rows.append((name, gname, int(img_in.sum()),
+                             int((gt_regular[i] & g_in).sum()), mr2, mr4, s2[4]))
+                if name is None:
+                    curve.update(mr2=mr2, ref_fppi=REF_FPPI, ref_miss_rate=s2,
+                                 num_images=int(img_in.sum()),
+                                 num_gt=int((gt_regular[i] & g_in).sum()))
+                    self.curves[gname] = curve
+        logger.info(self._caltech_log(rows))
+        return dict(metrics)
+
+    def _caltech_log(self, rows) -> str:
+        what = (f'settings {list(self.settings)}' if self.settings is not None else
+                f'IoU {self.iou_thr}, heights {self.height_range or "all"}')
+        head = (f'log-average miss rate, protocol caltech ({what}; ignore regions by '
+                f'intersection over the detection; aspect ratio {self.aspect_ratio}; MR-2: '
+                'FPPI 1e-2..1e0, MR-4: 1e-4..1e0):')
+        lines = [head, f'  {"setting":<13} {"camera":<7} {"images":>7} {"persons":>8} '
+                       f'{"MR-2":>7} {"MR-4":>7} {"MR@0.1":>7}']
+        for name, cam, n, g, mr2, mr4, mr01 in rows:
+            lines.append(f'  {name or "-":<13} {cam:<7} {n:>7} {g:>8} {mr2:>7.1%} '
+                         f'{mr4:>7.1%} {mr01:>7.1%}')
+        return '\n'.join(lines)
+
+    # --- offline use (tools/analysis: plot_curves, browse_dataset) -------------------
     def evaluate_image(self, dets, scores, gt_boxes, ignore_boxes, camera='all',
-                       return_gt: bool = False) -> tuple:
-        """Matches one image; returns ``(camera, scores, dt_match, regular GT count)``, and
-        with ``return_gt`` also the match flags of ``gt_boxes`` (1 found, 0 missed, -1
-        ignored by ``height_range``) and the mask of the detections kept. Detections
-        outside ``height_range`` are dropped from ``scores`` and ``dt_match``."""
+                       return_gt: bool = False, setting: Optional[str] = None,
+                       visibility=None) -> tuple:
+        """``caltech`` on one image, without settings or in one ``setting`` (persons'
+        ``visibility`` then needed, ``inf`` where missing); returns ``(camera, scores,
+        dt_match, regular GT count)``, and with ``return_gt`` also the match flags of
+        ``gt_boxes`` (1 found, 0 missed, -1 an ignore region in this setting) and the mask
+        of the detections kept. Detections outside the height range are dropped from
+        ``scores`` and ``dt_match``."""
+        if self.protocol != 'caltech':
+            raise ValueError('evaluate_image: the caltech protocol only.')
+        if setting is None:
+            s = self._setting_table()[None] if self.settings is None else None
+            if s is None:
+                raise ValueError('evaluate_image: name one of the settings '
+                                 f'{list(self.settings)}.')
+        else:
+            s = caltech_setting(setting)
         dets = np.asarray(dets, dtype=np.float64).reshape(-1, 4)
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
         gt_boxes = np.asarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
         ignore_boxes = np.asarray(ignore_boxes, dtype=np.float64).reshape(-1, 4)
-        gt_ignore = np.zeros(len(gt_boxes), dtype=bool)
-        keep = np.ones(len(dets), dtype=bool)
-        if self.height_range:
-            lo, hi = self.height_range
-            h = gt_boxes[:, 3] - gt_boxes[:, 1]
-            gt_ignore = (h < lo) | (h >= hi)
-            dh = dets[:, 3] - dets[:, 1]
-            keep = (dh >= lo / self.expand) & (dh < hi * self.expand)
-            dets, scores = dets[keep], scores[keep]
-        if self.aspect_ratio:
-            dets = resize_to_aspect(dets, self.aspect_ratio)
-            gt_boxes = np.where(gt_ignore[:, None], gt_boxes,
-                                resize_to_aspect(gt_boxes, self.aspect_ratio))
         boxes = np.concatenate([gt_boxes, ignore_boxes])
-        ignore = np.concatenate([gt_ignore, np.ones(len(ignore_boxes), dtype=bool)])
-        dt_match, gt_match = match_image(dets, scores, boxes, ignore, self.iou_thr)
-        out = (camera, scores.astype(np.float32), dt_match, int((~gt_ignore).sum()))
-        return out + (gt_match[:len(gt_boxes)], keep) if return_gt else out
+        vis = np.full(len(boxes), INF)
+        if visibility is not None:
+            v = np.asarray(visibility, dtype=np.float64).reshape(-1)
+            vis[:len(gt_boxes)] = np.where(np.isnan(v), INF, v)
+        is_person = np.r_[np.ones(len(gt_boxes), bool), np.zeros(len(ignore_boxes), bool)]
+        gt_reg, keep = _setting_masks(s, is_person, boxes, vis, dets[:, 3] - dets[:, 1])
+        if self.aspect_ratio:
+            d_m, b_reg = resize_to_aspect(dets, self.aspect_ratio), resize_to_aspect(
+                boxes, self.aspect_ratio)
+        else:
+            d_m, b_reg = dets, boxes
+        dm, gm = match_batch(d_m, scores, np.zeros(len(dets), np.int64), b_reg, boxes,
+                             np.zeros(len(boxes), np.int64), keep[None], gt_reg[None],
+                             s['overlap'])
+        out = (camera, scores[keep].astype(np.float32), dm[0][keep],
+               int(gt_reg[:len(gt_boxes)].sum()))
+        return out + (gm[0][:len(gt_boxes)], keep) if return_gt else out
 
     def compute_curves(self, results: list) -> 'OrderedDict[str, dict]':
         """``'all'`` and, with ``per_camera``, each camera -> :func:`miss_rate_fppi` curve
@@ -129,22 +355,56 @@ class MissRateMetric(BaseMetric):
             curves[name] = curve
         return curves
 
-    def compute_metrics(self, results: list) -> dict:
-        self.curves = self.compute_curves(results)
-        metrics, rows = OrderedDict(), []
-        for name, curve in self.curves.items():
-            metrics['MR-2' if name == 'all' else f'MR-2_{name}'] = curve['mr2']
-            samples = curve['ref_miss_rate']
-            rows.append((name, curve['num_images'], curve['num_gt'], curve['mr2'],
-                         samples[4] if len(samples) > 4 else float('nan')))
-        MMLogger.get_current_instance().info(
-            'log-average miss rate (HDA/Caltech protocol, IoU '
-            f'{self.iou_thr}, FPPI 1e-2..1e0):\n' + self.table(rows))
+    # --- hda-benchmark ----------------------------------------------------------------
+    def _compute_benchmark(self, results: list) -> dict:
+        from .hda_benchmark import (CameraBoxes, benchmark_n_frames, benchmark_table,
+                                    evaluate_benchmark, load_benchmark_gt)
+        logger = MMLogger.get_current_instance()
+        root = self.data_root or (self.dataset_meta or {}).get('data_root')
+        if not root:
+            raise ValueError('MissRateMetric(protocol="hda-benchmark"): no data_root given and '
+                             'the test set is not an HDADataset (whose data_root it takes).')
+        by_cam = defaultdict(list)
+        for cam, frame, boxes, scores in results:
+            by_cam[cam].append((frame, boxes, scores))
+        gts, dts, notes = [], [], []
+        for cam in sorted(by_cam):
+            n_frames = benchmark_n_frames(root, cam)
+            items = sorted(by_cam[cam], key=lambda x: x[0])
+            frames = np.array([f for f, _, _ in items])
+            if frames.max(initial=0) > n_frames:
+                raise ValueError(f'cam{cam:02d}: test frame {int(frames.max())} is past '
+                                 f'nFrame={n_frames} of its vbb file under {root}.')
+            seen = len(set(frames.tolist()))
+            if seen < n_frames:
+                notes.append(f'cam{cam:02d}: {n_frames - seen} of {n_frames} frames not in '
+                             'the test set, scored as frames without detections (dbEval '
+                             'scores every frame 1..nFrame)')
+            gt = load_benchmark_gt(root, cam, self.gt, n_frames)
+            if gt.from_vbb:
+                notes.append(f'cam{cam:02d} ground truth {gt.source}')
+            if gt.counts.get('outside_frames'):
+                notes.append(f'cam{cam:02d}: {gt.counts["outside_frames"]} ground-truth rows '
+                             f'past nFrame={n_frames} not read (as dbEval)')
+            gts.append(gt)
+            dts.append(CameraBoxes(
+                cam, n_frames, np.repeat(frames, [len(s) for _, _, s in items]),
+                np.concatenate([b for _, b, _ in items]).reshape(-1, 4),
+                np.concatenate([s for _, _, s in items]), source='model'))
+        pool = [c for c in sorted(by_cam) if c not in self.pool_exclude]
+        if not pool:
+            pool = sorted(by_cam)
+            notes.append(f'no camera but {self.pool_exclude}: the pool holds them')
+        res = evaluate_benchmark(gts, dts, pool=pool)
+        metrics = OrderedDict(
+            [('MR-2', res['pool']['mr2'])] +
+            ([(f'MR-2_{k}', v['mr2']) for k, v in res.items() if k != 'pool']
+             if self.per_camera else []))
+        lines = benchmark_table(
+            res, f'log-average miss rate, protocol hda-benchmark (dbEval.m: GT '
+                 f'{self.gt}, detections >= 40 px, aspect 0.41, IoU 0.5, every frame; pool '
+                 f'= cameras {pool}):')
+        lines += [f'  note: {n}' for n in notes]
+        logger.info('\n'.join(lines))
         return dict(metrics)
 
-    @staticmethod
-    def table(rows) -> str:
-        lines = [f'  {"camera":<8} {"images":>7} {"persons":>8} {"MR-2":>7} {"MR@0.1":>7}']
-        for name, n, g, mr2, mr01 in rows:
-            lines.append(f'  {name:<8} {n:>7} {g:>8} {mr2:>7.1%} {mr01:>7.1%}')
-        return '\n'.join(lines)

@@ -13,7 +13,8 @@ from mmengine.registry import init_default_scope
 from ..utils.cli import inner_dataset_cfg
 from .miss_rate_metric import MissRateMetric, camera_of
 
-__all__ = ['load_ground_truth', 'load_results', 'metric_from_config', 'evaluate_results']
+__all__ = ['load_ground_truth', 'load_results', 'metric_from_config', 'evaluate_results',
+           'default_setting']
 
 
 def load_ground_truth(cfg: Config, split: str = 'test',
@@ -35,8 +36,10 @@ def load_ground_truth(cfg: Config, split: str = 'test',
         inst = info.get('instances', [])
         boxes = np.array([x['bbox'] for x in inst], dtype=np.float64).reshape(-1, 4)
         ignore = np.array([bool(x.get('ignore_flag', 0)) for x in inst], dtype=bool)
-        gt[info['img_path']] = dict(boxes=boxes, ignore=ignore, camera=camera_of(
-            info['img_path']), width=info.get('width'), height=info.get('height'))
+        vis = np.array([float(x.get('visibility', np.nan)) for x in inst], dtype=np.float64)
+        gt[info['img_path']] = dict(boxes=boxes, ignore=ignore, visibility=vis,
+                                    camera=camera_of(info['img_path']),
+                                    width=info.get('width'), height=info.get('height'))
     return gt
 
 
@@ -52,11 +55,12 @@ def load_results(path: str) -> List[dict]:
 
 
 def metric_from_config(cfg: Config) -> MissRateMetric:
-    """The config's MissRateMetric settings (HDA configs: ``aspect_ratio=0.41``)."""
+    """The config's ``caltech`` MissRateMetric (HDA configs: ``aspect_ratio=0.41`` and
+    Dollár's settings), for curves per image (plots, browsing)."""
     evaluators = cfg.get('test_evaluator') or []
     evaluators = evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]
     for e in evaluators:
-        if e.get('type') == 'MissRateMetric':
+        if e.get('type') == 'MissRateMetric' and e.get('protocol', 'caltech') == 'caltech':
             kwargs = {k: v for k, v in e.items() if k not in ('type', 'collect_device')}
             return MissRateMetric(**kwargs)
     return MissRateMetric()
@@ -66,10 +70,19 @@ def _np(x):
     return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
 
 
+def default_setting(metric: MissRateMetric) -> Optional[str]:
+    """The setting curves are drawn in: the metric's first (HDA configs: Reasonable), or
+    None (no settings)."""
+    return next(iter(metric.settings)) if metric.settings else None
+
+
 def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: MissRateMetric,
-                     score_thr: Optional[float] = None) -> List[dict]:
-    """Per image: predictions, ground truth and match flags (``match_image``), in the
-    order of ``results``. Images of the results missing from ``gt`` are an error."""
+                     score_thr: Optional[float] = None,
+                     setting: Optional[str] = None) -> List[dict]:
+    """Per image: predictions, ground truth and match flags in the caltech ``setting``
+    (default: :func:`default_setting`), in the order of ``results``. Images of the results
+    missing from ``gt`` are an error."""
+    setting = setting or default_setting(metric)
     missing = [r['img_path'] for r in results if r['img_path'] not in gt]
     if missing:
         raise KeyError(f'{len(missing)} images of the results are not in the config\'s test '
@@ -85,7 +98,8 @@ def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: MissRateM
         g = gt[r['img_path']]
         regular, ignored = g['boxes'][~g['ignore']], g['boxes'][g['ignore']]
         camera, s, match, n_gt, gt_match, kept = metric.evaluate_image(
-            boxes, scores, regular, ignored, g['camera'], return_gt=True)
+            boxes, scores, regular, ignored, g['camera'], return_gt=True, setting=setting,
+            visibility=g['visibility'][~g['ignore']])
         out.append(dict(img_path=r['img_path'], camera=camera, boxes=boxes[kept], scores=s,
                         dt_match=match, num_gt=n_gt, gt_boxes=regular, gt_match=gt_match,
                         ignore_boxes=ignored))

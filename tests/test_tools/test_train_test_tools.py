@@ -37,14 +37,36 @@ def test_train_then_test_prints_voc_ap(synthetic_release, tmp_path):
     # validation ran at the end, on the held-out camera, and reported VOC AP both ways
     assert 'voc/AP50' in out and 'voc11/AP50' in out
     pkl = str(tmp_path / 'results.pkl')
+    hda_out = str(tmp_path / 'hda_out')
     out = run([sys.executable, 'tools/test.py', DEMO_CFG, osp.join(work, 'iter_4.pth'),
-               '--work-dir', work, '--out', pkl, '--show-dir', 'vis', '--cfg-options',
+               '--work-dir', work, '--out', pkl, '--show-dir', 'vis',
+               '--hda-detections', 'Tiny', '--hda-out', hda_out, '--cfg-options',
                *tiny_opts(synthetic_release, 4)])
     assert 'voc/AP50' in out and osp.isfile(pkl)
-    assert 'hda/MR-2: ' in out and 'hda/MR-2_cam19: ' in out  # overall and per camera
-    assert 'log-average miss rate (HDA/Caltech protocol' in out
+    # both protocols, named, overall and per camera
+    assert 'hda/MR-2: ' in out and 'hda/MR-2_cam19: ' in out
+    assert 'caltech/Reasonable/MR-2: ' in out and 'caltech/Occ=heavy/MR-2_cam19: ' in out
+    assert 'protocol hda-benchmark (dbEval.m' in out and 'protocol caltech (settings' in out
+    assert 'not the release\'s GtAnnotationsAll' in out  # the synthetic release has none
     assert glob.glob(osp.join(work, '*', 'vis', '*.jpg')), 'no --show-dir images'
-    mr2 = float(re.search(r'hda/MR-2: ([\d.]+)', out).group(1))
+    bench = float(re.search(r'hda/MR-2: ([\d.]+)', out).group(1))
+
+    # round trip: the exported allD.txt, scored by hda_benchmark.py, is the printed figure
+    # (the release's vbb files give the frame counts and the ground truth)
+    for sub in ('hda_annotations', ):
+        os.symlink(osp.join(synthetic_release, sub), osp.join(hda_out, sub))
+    alld = osp.join(hda_out, 'hda_detections', 'Tiny', 'camera19', 'Detections', 'allD.txt')
+    rows = [line.split(',') for line in open(alld)]
+    assert rows and all(len(r) == 7 and r[0] == '19' for r in rows)
+    assert {int(r[1]) for r in rows} <= set(range(1, 7))  # 1-based frames of the vbb
+    js = str(tmp_path / 'bench.json')
+    run([sys.executable, 'tools/analysis/hda_benchmark.py', hda_out, '--detector', 'Tiny',
+         '--cameras', '19', '--json', js])
+    # tools/test.py prints 4 decimals
+    assert json.load(open(js))['MR-2'] == pytest.approx(bench, abs=5e-5)
+    coco = json.load(open(osp.join(hda_out, 'hda_detections', 'Tiny', 'coco_results.json')))
+    assert len(coco) == len(rows) and coco[0]['image_id'] // 100000 == 19
+    mr2 = float(re.search(r'caltech/Reasonable/MR-2: ([\d.]+)', out).group(1))
 
     # curves from the dump, two runs on one plot; the offline MR-2 is the metric's
     test_set = [f'test_dataloader.dataset.data_root={synthetic_release}',
@@ -53,6 +75,8 @@ def test_train_then_test_prints_voc_ap(synthetic_release, tmp_path):
     out = run([sys.executable, 'tools/analysis/plot_curves.py', DEMO_CFG, pkl, pkl,
                '--labels', 'run A', 'run B', '--out-dir', curves, '--cfg-options', *test_set])
     summary = json.load(open(osp.join(curves, 'curves.json')))
+    # offline: the caltech protocol in the config's first setting, as the metric printed
+    assert summary['setting'] == 'Reasonable'
     assert summary['runs']['run A']['all']['mr2'] == pytest.approx(mr2, abs=1e-4)
     assert set(summary['runs']['run B']) == {'all', 'cam19'}
     assert len(summary['ref_fppi']) == 9 and 'log-average miss rate (MR-2)' in out

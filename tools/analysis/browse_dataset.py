@@ -23,7 +23,8 @@ from mmengine.fileio import get
 from tqdm import tqdm
 
 import hda_plugin  # noqa: F401
-from hda_plugin.evaluation.results import (evaluate_results, load_ground_truth, load_results,
+from hda_plugin.evaluation.results import (default_setting, evaluate_results,
+                                           load_ground_truth, load_results,
                                            metric_from_config)
 from hda_plugin.utils import load_config
 from hda_plugin.utils.cli import DictAction
@@ -43,6 +44,8 @@ def parse_args():
     p.add_argument('--cameras', type=int, nargs='+', help='only these cameras')
     p.add_argument('--num', type=int, default=10, help='images per camera')
     p.add_argument('--out-dir', required=True)
+    p.add_argument('--setting', help='caltech setting to match in (default: the config\'s '
+                   'first, Reasonable in the HDA configs)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='as in tools/test.py (keys checked)')
     args = p.parse_args()
@@ -87,7 +90,11 @@ def main():
     evaluated = {}
     if args.results:
         results = load_results(args.results)
-        for e in evaluate_results(results, gt, metric_from_config(cfg), args.score_thr):
+        metric = metric_from_config(cfg)
+        setting = args.setting or default_setting(metric)
+        print(f'matched as the caltech protocol, setting {setting or "none"} (persons '
+              'outside it drawn as ignore regions are not misses)')
+        for e in evaluate_results(results, gt, metric, args.score_thr, setting=setting):
             evaluated[e['img_path']] = e
     counts = Counter()
     todo = [(cam, p) for cam in sorted(by_cam) for p in pick(by_cam[cam], args.num)]

@@ -5,8 +5,8 @@
         [--labels SSD-512 "SSD-512 + x"] --out-dir curves/
 
 Several result files go on the same plots, to compare runs. The ground truth comes from the
-config's test set (``tools/test.py --out`` does not keep it), matched as MissRateMetric
-does with the config's settings. Writes ``miss_rate_fppi.png`` and ``precision_recall.png``
+config's test set (``tools/test.py --out`` does not keep it), matched as MissRateMetric's
+caltech protocol does in one setting (``--setting``, default the config's first). Writes ``miss_rate_fppi.png`` and ``precision_recall.png``
 (all cameras, one panel per camera after the overall one) and ``curves.json`` (MR-2 and
 the 9 sampled miss rates per run and camera), and prints an MR-2 table.
 """
@@ -24,8 +24,9 @@ from tqdm import tqdm  # noqa: E402
 
 import hda_plugin  # noqa: E402,F401
 from hda_plugin.evaluation import REF_FPPI  # noqa: E402
-from hda_plugin.evaluation.results import (evaluate_results, load_ground_truth,  # noqa: E402
-                                           load_results, metric_from_config)
+from hda_plugin.evaluation.results import (default_setting, evaluate_results,  # noqa: E402
+                                           load_ground_truth, load_results,
+                                           metric_from_config)
 from hda_plugin.utils import load_config  # noqa: E402
 from hda_plugin.utils.cli import DictAction  # noqa: E402
 
@@ -36,6 +37,8 @@ def parse_args():
     p.add_argument('results', nargs='+', help='tools/test.py --out pickles')
     p.add_argument('--labels', nargs='+', help='legend names, one per result file')
     p.add_argument('--out-dir', required=True)
+    p.add_argument('--setting', help='caltech setting the curves are drawn in (default: the '
+                   "config's first, Reasonable in the HDA configs)")
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='as in tools/test.py (keys checked)')
     args = p.parse_args()
@@ -93,11 +96,12 @@ def main():
     args = parse_args()
     cfg = load_config(args)
     metric = metric_from_config(cfg)
+    setting = args.setting or default_setting(metric)
     gt = load_ground_truth(cfg, 'test')
     names = args.labels or [osp.splitext(osp.basename(r))[0] for r in args.results]
     runs = []
     for path in tqdm(args.results, desc='results', unit='file'):
-        evaluated = evaluate_results(load_results(path), gt, metric)
+        evaluated = evaluate_results(load_results(path), gt, metric, setting=setting)
         runs.append(metric.compute_curves(
             [(e['camera'], e['scores'], e['dt_match'], e['num_gt']) for e in evaluated]))
     os.makedirs(args.out_dir, exist_ok=True)
@@ -107,11 +111,13 @@ def main():
                                 images=c['num_images'], persons=c['num_gt'])
                       for cam, c in run.items()} for name, run in zip(names, runs)}
     with open(osp.join(args.out_dir, 'curves.json'), 'w') as f:
-        json.dump(dict(ref_fppi=REF_FPPI.tolist(), runs=summary), f, indent=1)
+        json.dump(dict(ref_fppi=REF_FPPI.tolist(), protocol='caltech', setting=setting,
+                       runs=summary), f, indent=1)
     cams = ['all'] + sorted({c for r in runs for c in r if c != 'all'})
     width = max(len(n) for n in names) + 2
     print('=' * 60)
-    print(f'log-average miss rate (MR-2), {len(gt)} test images')
+    print(f'log-average miss rate (MR-2), protocol caltech, setting {setting or "none"} '
+          f'(aspect ratio {metric.aspect_ratio}), {len(gt)} test images')
     print(f'{"camera":<8}' + ''.join(f'{n:>{width}}' for n in names))
     for cam in cams:
         print(f'{cam:<8}' + ''.join(

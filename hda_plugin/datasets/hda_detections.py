@@ -1,0 +1,189 @@
+"""Reader and writer for the HDA release's detection files, ``allD.txt``.
+
+``HDA_ROOT/hda_detections/<Detector>/cameraNN/Detections/allD.txt`` holds one detector's
+boxes on one camera, one CSV row per box::
+
+    camera, frame, x, y, w, h, score
+
+``frame`` is the 1-based vbb frame number (the benchmark's ``dbEval.m`` reads the rows of
+frame ``f + 1`` for image ``f = 0 .. nFrame-1``), ``x, y, w, h`` pixels as in the toolbox
+(``l, t, w, h``). ``GtAnnotationsAll`` is ground truth in the same form. MATLAB reads the
+files with ``dlmread``, so they are plain numbers separated by commas, nothing else.
+"""
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, Optional, Union
+
+import numpy as np
+
+from .layout import HDA_LAYOUT, camera_name
+
+__all__ = ['AllDFormatError', 'AllD', 'alld_path', 'find_alld', 'read_alld', 'write_alld',
+           'format_alld_row']
+
+#: Columns of an ``allD.txt`` row.
+ALLD_COLUMNS = ('camera', 'frame', 'x', 'y', 'w', 'h', 'score')
+
+
+class AllDFormatError(ValueError):
+    """A malformed ``allD.txt`` row, with the file and line it was found at."""
+
+    def __init__(self, path: str, line_no: int, expected: str, got: str, fix: str = ''):
+        msg = f'{path}:{line_no}: malformed allD.txt row: expected {expected}, got {got!r}.'
+        if fix:
+            msg += f' {fix}'
+        super().__init__(msg)
+        self.path, self.line_no = path, line_no
+
+
+@dataclass
+class AllD:
+    """The rows of one ``allD.txt``, in file order.
+
+    Attributes:
+        path (str): the file read.
+        camera (np.ndarray): ``(N,)`` camera column (int).
+        frame (np.ndarray): ``(N,)`` 1-based frame column (int).
+        boxes (np.ndarray): ``(N, 4)`` float64 ``x, y, w, h``.
+        scores (np.ndarray): ``(N,)`` float64.
+        counts (dict): rows by kind: ``rows`` (all), ``blank`` (empty lines, skipped),
+            ``other_camera`` (camera column differs from the folder's camera; dbEval never
+            reads that column, so they are kept).
+    """
+    path: str
+    camera: np.ndarray
+    frame: np.ndarray
+    boxes: np.ndarray
+    scores: np.ndarray
+    counts: Dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def _camera_dir_names(cam: Union[int, str]):
+    """``camera17``; for one-digit ids both ``camera02`` and ``camera2`` (dbEval builds
+    ``'camera' int2str(2)``)."""
+    n = int(camera_name(cam)[3:])
+    names = [f'camera{n:02d}']
+    if n < 10:
+        names.append(f'camera{n}')
+    return names
+
+
+def alld_path(root: str, detector: str, cam: Union[int, str]) -> str:
+    """``root/hda_detections/<detector>/cameraNN/Detections/allD.txt`` (the name writers
+    use)."""
+    return osp.join(root, HDA_LAYOUT['detections'], detector, _camera_dir_names(cam)[0],
+                    'Detections', 'allD.txt')
+
+
+def find_alld(root: str, detector: str, cam: Union[int, str]) -> str:
+    """The ``allD.txt`` of a detector and camera under a release root; a clear error naming
+    the path and the camera when there is none."""
+    det_dir = osp.join(root, HDA_LAYOUT['detections'], detector)
+    tried = []
+    for name in _camera_dir_names(cam):
+        p = osp.join(det_dir, name, 'Detections', 'allD.txt')
+        if osp.isfile(p):
+            return p
+        tried.append(p)
+    if not osp.isdir(det_dir):
+        have = sorted(os.listdir(osp.dirname(det_dir))) if osp.isdir(osp.dirname(det_dir)) \
+            else []
+        raise FileNotFoundError(
+            f'No detector folder {det_dir} ({camera_name(cam)}): the release\'s detectors '
+            f'are {have or "none (no hda_detections/ folder)"}. Check HDA_ROOT and --detector.')
+    have = sorted(os.listdir(det_dir))
+    raise FileNotFoundError(
+        f'{camera_name(cam)}: no detections file {tried[0]} (folders in {det_dir}: {have}). '
+        'Write it with tools/test.py --hda-detections, or leave the camera out (--cameras).')
+
+
+def read_alld(path: str) -> AllD:
+    """Reads an ``allD.txt``; a malformed row raises :class:`AllDFormatError` with the line.
+
+    Rows must have the 7 columns ``camera, frame, x, y, w, h, score``, all numbers, finite,
+    ``frame`` and ``camera`` whole numbers, ``w`` and ``h`` not negative. Empty lines are
+    skipped and counted. Commas, spaces or tabs separate the numbers (``dlmread`` accepts
+    each).
+    """
+    rows, blank = [], 0
+    with open(path, 'rb') as f:
+        data = f.read()
+    try:
+        text = data.decode('ascii')
+    except UnicodeDecodeError as e:
+        line_no = data[:e.start].count(b'\n') + 1
+        raise AllDFormatError(path, line_no, 'ASCII numbers', repr(data[e.start:e.start + 8]),
+                              'The file is not a text file of numbers: re-export it.') from None
+    for line_no, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not s:
+            blank += 1
+            continue
+        parts = [p for p in s.replace(',', ' ').replace('\t', ' ').split(' ') if p]
+        if len(parts) != len(ALLD_COLUMNS):
+            raise AllDFormatError(
+                path, line_no, f'{len(ALLD_COLUMNS)} comma-separated columns '
+                f'({", ".join(ALLD_COLUMNS)})', s,
+                f'found {len(parts)} columns. The benchmark reads 7: camera, 1-based frame, '
+                'box x y w h in pixels, score.')
+        try:
+            vals = [float(p) for p in parts]
+        except ValueError:
+            bad = next(p for p in parts if not _is_float(p))
+            raise AllDFormatError(path, line_no, 'numbers only', s,
+                                  f'{bad!r} is not a number.') from None
+        if not all(np.isfinite(vals)):
+            raise AllDFormatError(path, line_no, 'finite numbers', s,
+                                  'NaN/Inf in a box or score: fix the exporter.')
+        if vals[0] != int(vals[0]) or vals[1] != int(vals[1]):
+            raise AllDFormatError(path, line_no, 'whole camera and frame numbers', s,
+                                  'frames are 1-based vbb frame numbers (1, 2, ...).')
+        if vals[4] < 0 or vals[5] < 0:
+            raise AllDFormatError(path, line_no, 'w >= 0 and h >= 0', s,
+                                  'columns 3-6 are x, y, width, height (not x1 y1 x2 y2?).')
+        rows.append(vals)
+    arr = np.array(rows, dtype=np.float64).reshape(-1, len(ALLD_COLUMNS))
+    return AllD(path=path, camera=arr[:, 0].astype(np.int64), frame=arr[:, 1].astype(np.int64),
+                boxes=arr[:, 2:6].copy(), scores=arr[:, 6].copy(),
+                counts=dict(rows=len(arr), blank=blank))
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def format_alld_row(camera: int, frame: int, box_xywh: Iterable[float], score: float) -> str:
+    """One row. Numbers are written with Python's shortest round-trip repr, so reading the
+    file gives back the same float64 values (``dlmread`` reads them as they are)."""
+    x, y, w, h = (float(v) for v in box_xywh)
+    return f'{int(camera)},{int(frame)},{x!r},{y!r},{w!r},{h!r},{float(score)!r}'
+
+
+def write_alld(path: str, camera: Union[int, str], frames: np.ndarray, boxes_xywh: np.ndarray,
+               scores: np.ndarray, tmp_suffix: Optional[str] = '.tmp') -> int:
+    """Writes one camera's rows (in the given order) to ``path``, creating its folders;
+    written to ``path + tmp_suffix`` and renamed, so a reader never sees half a file.
+    Returns the number of rows."""
+    cam = int(camera_name(camera)[3:])
+    frames = np.asarray(frames).reshape(-1)
+    boxes_xywh = np.asarray(boxes_xywh, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if not (len(frames) == len(boxes_xywh) == len(scores)):
+        raise ValueError(f'{path}: {len(frames)} frames, {len(boxes_xywh)} boxes and '
+                         f'{len(scores)} scores: one of each per row expected.')
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    tmp = path + (tmp_suffix or '')
+    with open(tmp, 'w', newline='\n') as f:
+        for fr, b, s in zip(frames.tolist(), boxes_xywh.tolist(), scores.tolist()):
+            f.write(format_alld_row(cam, fr, b, s) + '\n')
+    if tmp != path:
+        os.replace(tmp, path)
+    return len(frames)

@@ -1,0 +1,3 @@
+from .person_visibility import LoadHDAAnnotations, PackHDADetInputs
+
+__all__ = ['LoadHDAAnnotations', 'PackHDADetInputs']

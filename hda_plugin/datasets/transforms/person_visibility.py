@@ -1,0 +1,45 @@
+"""Carry each box's visible fraction (vbb ``posv``) from ``HDADataset`` to the metrics.
+
+``MissRateMetric``'s Dollár settings (Reasonable, Occ=partial/heavy, ...) need the visible
+fraction of every person; MMDetection's ``LoadAnnotations`` and ``PackDetInputs`` carry
+boxes, labels and ignore flags only. These two add ``gt_visibility`` and pack it as
+``gt_instances.visibility`` / ``ignored_instances.visibility``. For test pipelines: a
+transform that drops or crops boxes does not know this field.
+"""
+import numpy as np
+from mmdet.datasets.transforms import LoadAnnotations, PackDetInputs
+from mmdet.registry import TRANSFORMS
+
+__all__ = ['LoadHDAAnnotations', 'PackHDADetInputs']
+
+
+@TRANSFORMS.register_module()
+class LoadHDAAnnotations(LoadAnnotations):
+    """``LoadAnnotations`` plus ``gt_visibility``: each instance's ``visibility`` (area of
+    ``posv`` over area of ``pos``; ``inf`` when ``posv`` is not set, Dollár's rule), NaN for
+    instances without one (other data sets). Arguments as ``LoadAnnotations``."""
+
+    def transform(self, results: dict) -> dict:
+        results = super().transform(results)
+        if self.with_bbox:
+            results['gt_visibility'] = np.array(
+                [float(i.get('visibility', np.nan)) for i in results.get('instances', [])],
+                dtype=np.float32)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PackHDADetInputs(PackDetInputs):
+    """``PackDetInputs`` that also packs ``gt_visibility`` as ``visibility``. Arguments as
+    ``PackDetInputs``."""
+    mapping_table = dict(PackDetInputs.mapping_table, gt_visibility='visibility')
+
+    def transform(self, results: dict) -> dict:
+        if 'gt_visibility' in results and 'gt_bboxes' in results and \
+                len(results['gt_visibility']) != len(results['gt_bboxes']):
+            raise ValueError(
+                f'{results.get("img_path")}: {len(results["gt_visibility"])} visible '
+                f'fractions for {len(results["gt_bboxes"])} boxes: a transform between '
+                'LoadHDAAnnotations and PackHDADetInputs dropped boxes. Use these two in '
+                'test pipelines only (no crops).')
+        return super().transform(results)

@@ -1,0 +1,224 @@
+"""The HDA benchmark's log-average miss rate (protocol ``hda-benchmark``), rule for rule as
+``dbEval.m`` computes it (see :mod:`.protocols`), on ``allD.txt`` files or on arrays.
+
+Used by ``MissRateMetric(protocol='hda-benchmark')`` (detections from the model, in
+memory) and ``tools/analysis/hda_benchmark.py`` (detections from ``allD.txt``): both end
+in :func:`evaluate_benchmark`, so a model's figure from ``tools/test.py`` and the figure of
+its exported ``allD.txt`` are the same computation on the same numbers.
+"""
+import os.path as osp
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ..datasets.hda_detections import find_alld, read_alld
+from ..datasets.layout import HDA_LAYOUT, camera_name
+from ..datasets.vbb import load_vbb
+from .functional import (REF_FPPI, log_average_miss_rate, match_batch, resize_xywh_to_aspect,
+                         roc_curve)
+from .protocols import HDA_BENCHMARK
+
+__all__ = ['CameraBoxes', 'benchmark_n_frames', 'load_benchmark_gt', 'load_benchmark_dt',
+           'evaluate_benchmark', 'GT_FROM_VBB_RULE']
+
+_PERSON_RE = re.compile(r'^person\d*$')
+
+#: How ground truth is built when a release has no ``GtAnnotationsAll`` file (printed
+#: with every figure computed on it).
+GT_FROM_VBB_RULE = (
+    'built by hda-ssd from hda_annotations/camNN.txt, not the release\'s GtAnnotationsAll: '
+    'every `person`/`person<ID>` object with hide=0, its `pos` box in each frame from str '
+    'to end (occluded ones included); crowd, personUnk and hide=1 objects and boxes with '
+    'w<=0 or h<=0 left out')
+
+
+@dataclass
+class CameraBoxes:
+    """One camera's boxes for the benchmark: ``frame`` 1-based, ``boxes`` ``x, y, w, h``
+    (float64), ``scores`` (ground truth: zeros), in file order; ``n_frames`` from the vbb
+    file; ``source`` and ``counts`` say where they came from and what was left out."""
+    camera: int
+    n_frames: int
+    frame: np.ndarray
+    boxes: np.ndarray
+    scores: np.ndarray
+    source: str = ''
+    counts: Dict[str, int] = field(default_factory=dict)
+    from_vbb: bool = False  # ground truth built by GT_FROM_VBB_RULE
+
+
+def _vbb_path(root: str, cam) -> str:
+    """``hda_annotations/camNN.txt``: the file dbEval reads ``nFrame`` from (never
+    ``_rev1``); ``cam2.txt`` also accepted for camera 02 (dbEval's ``int2str``)."""
+    n = int(camera_name(cam)[3:])
+    ann = osp.join(root, HDA_LAYOUT['ann'])
+    names = [f'cam{n:02d}.txt'] + ([f'cam{n}.txt'] if n < 10 else [])
+    for name in names:
+        if osp.isfile(osp.join(ann, name)):
+            return osp.join(ann, name)
+    raise FileNotFoundError(
+        f'{camera_name(cam)}: no vbb annotation {osp.join(ann, names[0])}: the benchmark takes '
+        'each camera\'s frame count (nFrame) from it. Check HDA_ROOT and the cameras.')
+
+
+def benchmark_n_frames(root: str, cam) -> int:
+    """``nFrame`` of ``hda_annotations/camNN.txt``: the frames dbEval evaluates."""
+    return load_vbb(_vbb_path(root, cam)).n_frames
+
+
+def _in_range(cam: int, n_frames: int, frame, boxes, scores, source, counts):
+    """Rows of frames 1..nFrame, sorted by frame (stable: file order inside a frame, as
+    ``bbs(bbs(:,1)==f+1, :)``); the others counted, as dbEval never reads them."""
+    frame = np.asarray(frame, dtype=np.int64)
+    ok = (frame >= 1) & (frame <= n_frames)
+    counts = dict(counts, read=int(ok.sum()), outside_frames=int((~ok).sum()))
+    order = np.argsort(frame[ok], kind='stable')
+    return CameraBoxes(cam, n_frames, frame[ok][order], np.asarray(boxes)[ok][order],
+                       np.asarray(scores, dtype=np.float64)[ok][order], source, counts)
+
+
+def _gt_from_vbb(root: str, cam: int, n_frames: int) -> CameraBoxes:
+    path = _vbb_path(root, cam)
+    ann = load_vbb(path)
+    frames, boxes, skipped = [], [], 0
+    for obj in ann.objects:
+        if obj.hide or not _PERSON_RE.match(obj.label):
+            continue
+        for f in range(obj.start, obj.end + 1):
+            b = obj.pos[f - obj.start]
+            if b[2] <= 0 or b[3] <= 0:
+                skipped += 1
+                continue
+            frames.append(f)
+            boxes.append(b)
+    boxes = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    cb = _in_range(cam, n_frames, frames, boxes, np.zeros(len(boxes)),
+                   f'{path} ({GT_FROM_VBB_RULE})', dict(rows=len(frames), zero_size=skipped))
+    cb.from_vbb = True
+    return cb
+
+
+def load_benchmark_gt(root: str, cam, gt: str = HDA_BENCHMARK['gt'],
+                      n_frames: Optional[int] = None, build_from_vbb: bool = True
+                      ) -> CameraBoxes:
+    """Ground truth of one camera: ``hda_detections/<gt>/cameraNN/Detections/allD.txt``
+    (every row a regular person, the score column unused, as dbEval's ``loadGt``), or,
+    when the release has none and ``build_from_vbb``, built from the vbb file by
+    :data:`GT_FROM_VBB_RULE` (``source`` says so)."""
+    cam = int(camera_name(cam)[3:])
+    n_frames = benchmark_n_frames(root, cam) if n_frames is None else n_frames
+    try:
+        path = find_alld(root, gt, cam)
+    except FileNotFoundError:
+        if not build_from_vbb:
+            raise
+        return _gt_from_vbb(root, cam, n_frames)
+    a = read_alld(path)
+    return _in_range(cam, n_frames, a.frame, a.boxes, np.zeros(len(a)), path, a.counts)
+
+
+def load_benchmark_dt(root: str, detector: str, cam, n_frames: Optional[int] = None
+                      ) -> CameraBoxes:
+    """One detector's ``allD.txt`` on one camera, rows of frames 1..nFrame (others
+    counted in ``counts['outside_frames']``)."""
+    cam = int(camera_name(cam)[3:])
+    n_frames = benchmark_n_frames(root, cam) if n_frames is None else n_frames
+    a = read_alld(find_alld(root, detector, cam))
+    counts = dict(a.counts, other_camera=int((a.camera != cam).sum()))
+    return _in_range(cam, n_frames, a.frame, a.boxes, a.scores, a.path, counts)
+
+
+def _flatten(per_cam: Sequence[CameraBoxes], cam_index: Dict[int, int], img_base):
+    img, boxes, scores = [], [], []
+    for cb in per_cam:
+        img.append(img_base[cam_index[cb.camera]] + cb.frame - 1)
+        boxes.append(cb.boxes.reshape(-1, 4))
+        scores.append(cb.scores)
+    return (np.concatenate(img).astype(np.int64) if img else np.zeros(0, np.int64),
+            np.concatenate(boxes) if boxes else np.zeros((0, 4)),
+            np.concatenate(scores) if scores else np.zeros(0))
+
+
+def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
+                       pool: Optional[Sequence[int]] = None, keep_curves: bool = False
+                       ) -> 'OrderedDict[str, dict]':
+    """dbEval's figure for the pool of cameras and for each camera alone.
+
+    Args:
+        gt, dt: per camera (the same cameras, any order), from :func:`load_benchmark_gt`
+            and :func:`load_benchmark_dt` or built from a model's predictions.
+        pool: the cameras pooled into ``'pool'``; defaults to all given except 02
+            (``dbInfo('hdawithout2a')``).
+        keep_curves: also return each curve's ``fppi`` and ``miss_rate``.
+
+    Returns:
+        ``'pool'``, then ``'camNN'`` in camera order -> ``dict(mr2, ref_miss_rate,
+        num_images, num_gt, num_dt, cameras[, fppi, miss_rate])``.
+    """
+    cams = sorted(c.camera for c in gt)
+    if sorted(c.camera for c in dt) != cams:
+        raise ValueError(f'evaluate_benchmark: ground truth for cameras {cams}, detections '
+                         f'for {sorted(c.camera for c in dt)}: one of each per camera.')
+    n_frames = {c.camera: c.n_frames for c in gt}
+    for c in dt:
+        if c.n_frames != n_frames[c.camera]:
+            raise ValueError(f'cam{c.camera:02d}: detections over {c.n_frames} frames, ground '
+                             f'truth over {n_frames[c.camera]}.')
+    # every frame 1..nFrame of every camera is an image, in camera order (dbInfo's setIds
+    # are ascending), as loadGt/loadDt build their cell arrays
+    cam_index = {c: i for i, c in enumerate(cams)}
+    img_base = np.concatenate([[0], np.cumsum([n_frames[c] for c in cams])]).astype(np.int64)
+    img_cam = np.repeat(np.array(cams, dtype=np.int64), [n_frames[c] for c in cams])
+    g_img, g_boxes, _ = _flatten(sorted(gt, key=lambda c: c.camera), cam_index, img_base)
+    d_img, d_boxes, d_scores = _flatten(sorted(dt, key=lambda c: c.camera), cam_index,
+                                        img_base)
+    aspect = HDA_BENCHMARK['aspect_ratio']
+    g_boxes = resize_xywh_to_aspect(g_boxes, aspect)
+    d_boxes = resize_xywh_to_aspect(d_boxes, aspect)
+    # evalAlgs: dt kept when hr(1) <= h < hr(2), hr = [50 inf] .* [1/1.25 1.25]
+    keep = (d_boxes[:, 3] >= HDA_BENCHMARK['min_det_height']) & (d_boxes[:, 3] < np.inf)
+    to_xyxy = (lambda b: np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1))
+    g_xyxy = to_xyxy(g_boxes)
+    dt_match, _ = match_batch(to_xyxy(d_boxes), d_scores, d_img, g_xyxy, g_xyxy, g_img,
+                              keep[None], np.ones((1, len(g_img)), bool),
+                              HDA_BENCHMARK['iou_thr'])
+    dt_match = dt_match[0]
+    order = np.argsort(-d_scores, kind='stable')
+    d_cam, g_cam = img_cam[d_img], img_cam[g_img]
+    if pool is None:
+        pool = [c for c in cams if c not in HDA_BENCHMARK['excluded_cameras']]
+    pool = sorted(int(camera_name(c)[3:]) for c in pool)
+    missing = [c for c in pool if c not in cam_index]
+    if missing:
+        raise ValueError(f'evaluate_benchmark: pool cameras {missing} have no data.')
+    groups = [('pool', pool)] + [(f'cam{c:02d}', [c]) for c in cams]
+    out = OrderedDict()
+    for name, members in groups:
+        d_in = np.isin(d_cam, members)
+        curve = roc_curve(d_scores[order], np.where(d_in, dt_match, -2)[order],
+                          int(np.isin(g_cam, members).sum()),
+                          int(sum(n_frames[c] for c in members)))
+        with np.errstate(invalid='ignore'):
+            mr2, samples = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI)
+        res = dict(mr2=mr2, ref_miss_rate=samples, cameras=list(members),
+                   num_images=int(sum(n_frames[c] for c in members)),
+                   num_gt=int(np.isin(g_cam, members).sum()),
+                   num_dt=int((d_in & keep).sum()))
+        if keep_curves:
+            res.update(fppi=curve['fppi'], miss_rate=curve['miss_rate'])
+        out[name] = res
+    return out
+
+
+def benchmark_table(results: 'OrderedDict[str, dict]', title: str) -> List[str]:
+    """Lines of a per-camera table of :func:`evaluate_benchmark` results."""
+    lines = [title, f'  {"cameras":<10} {"frames":>7} {"persons":>8} {"dets>=40px":>10} '
+                    f'{"MR-2":>7} {"MR@0.1":>7}']
+    for name, r in results.items():
+        label = 'pool' if name == 'pool' else name
+        lines.append(f'  {label:<10} {r["num_images"]:>7} {r["num_gt"]:>8} {r["num_dt"]:>10} '
+                     f'{r["mr2"]:>7.1%} {r["ref_miss_rate"][4]:>7.1%}')
+    return lines

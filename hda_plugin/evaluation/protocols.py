@@ -1,0 +1,75 @@
+"""The two evaluation protocols ``MissRateMetric`` and ``tools/analysis/hda_benchmark.py``
+compute, each named wherever it is printed.
+
+``hda-benchmark``
+    The HDA benchmark's own script, ``visualization/vbbLabeler/dbEval.m`` of
+    ``vislab-tecnico-lisboa/hda_code`` (HEAD 85e1bdb) with the toolbox's ``bbGt.m``: ground
+    truth from ``hda_detections/GtAnnotationsAll`` with no ignore regions and no height
+    filter, detections kept when at least 50 / 1.25 = 40 px high, every box resized to
+    aspect ratio 0.41 about its centre, every frame 1..nFrame of ``hda_annotations/camNN.txt``
+    an image, the cameras but 02 pooled, IoU 0.5, MR-2 over FPPI 10^-2..10^0. The figure
+    that compares with the published ACF baselines (65 % all cameras but 02, 62 % camera 60).
+
+``caltech``
+    Dollár's Caltech protocol on the data set's own annotations, as ``MissRateMetric``
+    computed it before protocols had names: ``crowd``, ``personUnk`` and hidden objects are
+    ignore regions matched by intersection over the detection, optional aspect ratio, and
+    Dollár's experiment settings (``exps`` in dbEval.m, below): persons outside a
+    setting's height or visibility range become ignore regions, detections outside the
+    height range widened by ``filter`` are dropped.
+"""
+from collections import OrderedDict
+
+__all__ = ['HDA_BENCHMARK', 'CALTECH_SETTINGS', 'DOLLAR_SETTINGS', 'caltech_setting']
+
+INF = float('inf')
+
+#: dbEval.m's rules for the HDA figures (``exps(1)`` 'Reasonable' applied to detections
+#: only, ``aspectRatio = .41``, ``dbInfo('hdawithout2a')``).
+HDA_BENCHMARK = dict(
+    name='hda-benchmark',
+    iou_thr=0.5,
+    aspect_ratio=0.41,
+    min_det_height=50 / 1.25,  # hr = [50 inf] .* [1/filter filter], filter 1.25
+    gt='GtAnnotationsAll',
+    excluded_cameras=(2, ),
+)
+
+#: Dollár's experiment settings, dbEval.m's ``exps`` table: ``hr`` height range
+#: ``[lo, hi)`` of regular persons in pixels, ``vr`` visible fraction range ``[lo, hi]``
+#: (visible fraction = area of ``posv`` over area of ``pos``, ``inf`` when ``posv`` is not
+#: set, so ``(inf, inf)`` means "no visible box annotated": unoccluded), ``ar`` aspect
+#: ratio rule (0 off; ``> 0`` keeps ``|w/h - 0.41| < ar``, ``< 0`` keeps ``> -ar``),
+#: ``overlap`` the IoU threshold, ``filter`` the widening of ``hr`` for detections.
+CALTECH_SETTINGS = OrderedDict([
+    ('Reasonable', dict(hr=(50, INF), vr=(.65, INF), ar=0, overlap=.5, filter=1.25)),
+    ('All', dict(hr=(20, INF), vr=(.2, INF), ar=0, overlap=.5, filter=1.25)),
+    ('Scale=large', dict(hr=(100, INF), vr=(INF, INF), ar=0, overlap=.5, filter=1.25)),
+    ('Scale=near', dict(hr=(80, INF), vr=(INF, INF), ar=0, overlap=.5, filter=1.25)),
+    ('Scale=medium', dict(hr=(30, 80), vr=(INF, INF), ar=0, overlap=.5, filter=1.25)),
+    ('Scale=far', dict(hr=(20, 30), vr=(INF, INF), ar=0, overlap=.5, filter=1.25)),
+    ('Occ=none', dict(hr=(50, INF), vr=(INF, INF), ar=0, overlap=.5, filter=1.25)),
+    ('Occ=partial', dict(hr=(50, INF), vr=(.65, 1), ar=0, overlap=.5, filter=1.25)),
+    ('Occ=heavy', dict(hr=(50, INF), vr=(.2, .65), ar=0, overlap=.5, filter=1.25)),
+    ('Ar=all', dict(hr=(50, INF), vr=(INF, INF), ar=0, overlap=.5, filter=1.25)),
+    ('Ar=typical', dict(hr=(50, INF), vr=(INF, INF), ar=.1, overlap=.5, filter=1.25)),
+    ('Ar=atypical', dict(hr=(50, INF), vr=(INF, INF), ar=-.1, overlap=.5, filter=1.25)),
+    ('Overlap=25', dict(hr=(50, INF), vr=(.65, INF), ar=0, overlap=.25, filter=1.25)),
+    ('Overlap=50', dict(hr=(50, INF), vr=(.65, INF), ar=0, overlap=.5, filter=1.25)),
+    ('Overlap=75', dict(hr=(50, INF), vr=(.65, INF), ar=0, overlap=.75, filter=1.25)),
+    ('Expand=100', dict(hr=(50, INF), vr=(.65, INF), ar=0, overlap=.5, filter=1.0)),
+    ('Expand=125', dict(hr=(50, INF), vr=(.65, INF), ar=0, overlap=.5, filter=1.25)),
+    ('Expand=150', dict(hr=(50, INF), vr=(.65, INF), ar=0, overlap=.5, filter=1.5)),
+])
+
+#: The settings the HDA configs report (Caltech's usual table).
+DOLLAR_SETTINGS = ('Reasonable', 'All', 'Scale=near', 'Scale=medium', 'Scale=far',
+                   'Occ=none', 'Occ=partial', 'Occ=heavy')
+
+
+def caltech_setting(name: str) -> dict:
+    """A setting of :data:`CALTECH_SETTINGS` by name; a clear error listing them."""
+    if name not in CALTECH_SETTINGS:
+        raise ValueError(f'Unknown Caltech setting {name!r}: expected one of '
+                         f'{list(CALTECH_SETTINGS)} (dbEval.m\'s exps table).')
+    return dict(CALTECH_SETTINGS[name])

@@ -1,0 +1,243 @@
+"""MissRateMetric's two protocols: caltech settings against loops, hand-made setting cases,
+the hda-benchmark protocol in the metric equal to the tool on the exported allD.txt."""
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from hda_plugin.evaluation import (CALTECH_SETTINGS, DOLLAR_SETTINGS, DumpHDADetections,
+                                   MissRateMetric, match_batch, match_image)
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import hda_reference as ref  # noqa: E402
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
+import hda_benchmark as tool  # noqa: E402
+
+INF = float('inf')
+
+
+def sample(img_id, dets, scores, persons, vis=None, ignores=(), path=None):
+    t = (lambda a: torch.tensor(np.asarray(a, dtype=np.float32).reshape(-1, 4)))
+    s = dict(img_id=img_id, img_path=path or f'hda_frames/{img_id[:5]}/x.jpg',
+             pred_instances=dict(bboxes=t(dets), scores=torch.tensor(
+                 np.asarray(scores, dtype=np.float32)),
+                 labels=torch.zeros(len(scores), dtype=torch.long)),
+             gt_instances=dict(bboxes=t(persons),
+                               labels=torch.zeros(len(persons), dtype=torch.long)),
+             ignored_instances=dict(bboxes=t(ignores),
+                                    labels=torch.zeros(len(ignores), dtype=torch.long)))
+    if vis is not None:
+        s['gt_instances']['visibility'] = torch.tensor(np.asarray(vis, dtype=np.float32))
+    return s
+
+
+def run_metric(metric, samples):
+    metric.dataset_meta = dict(classes=('person', ))
+    metric.process({}, samples)
+    return metric.compute_metrics(metric.results)
+
+
+# --- hand-made cases --------------------------------------------------------------------
+
+def test_heavily_occluded_person_counts_only_in_occ_heavy_and_all():
+    m = MissRateMetric(settings=list(CALTECH_SETTINGS), aspect_ratio=0.41)
+    res = run_metric(m, [sample('cam17_00001', [[100, 100, 141, 200]], [.9],
+                                [[100, 100, 141, 200]], vis=[0.4])])
+    counted = {s for s, g in m.persons.items() if g['all']}
+    assert counted == {'Occ=heavy', 'All'}
+    assert res['Occ=heavy/MR-2'] == 0.0 and res['All/MR-2'] == 0.0  # found at FPPI 0
+
+
+def test_25px_person_counts_only_in_all_and_scale_far():
+    m = MissRateMetric(settings=list(CALTECH_SETTINGS), aspect_ratio=0.41)
+    run_metric(m, [sample('cam17_00001', [], [], [[10, 10, 20.25, 35]], vis=[INF])])
+    assert {s for s, g in m.persons.items() if g['all']} == {'All', 'Scale=far'}
+
+
+def test_persons_outside_a_setting_are_ignore_regions_not_misses():
+    # a 30 px person detected by a 30 px box: in Reasonable the person is an ignore region
+    # and the detection (30 < 40 px) is dropped, so neither a miss nor a false positive
+    m = MissRateMetric(settings=['Reasonable', 'All'], aspect_ratio=0.41)
+    res = run_metric(m, [
+        sample('cam17_00001', [[0, 0, 12.3, 30]], [.8], [[0, 0, 12.3, 30]], vis=[INF]),
+        sample('cam17_00002', [[0, 0, 41, 100]], [.9], [[0, 0, 41, 100]], vis=[INF])])
+    assert m.persons['Reasonable']['all'] == 1 and m.persons['All']['all'] == 2
+    assert res['Reasonable/MR-2'] == 0.0 and res['All/MR-2'] == 0.0
+
+
+def test_no_argument_metric_is_unchanged_and_named_caltech():
+    m = MissRateMetric()
+    res = run_metric(m, [sample('cam17_00001', [[0, 0, 10, 20]], [.9], [[0, 0, 10, 20]]),
+                         sample('cam60_00001', [[210, 10, 220, 30], [50, 50, 60, 70]],
+                                [.9, .8], [[0, 0, 10, 20]], ignores=[[200, 0, 300, 100]])])
+    assert res['MR-2'] == pytest.approx(0.5) and res['MR-2_cam17'] == 0.0
+    assert res['MR-2_cam60'] == 1.0 and 'MR-4' in res
+    assert m.prefix == 'caltech'
+
+
+def test_hda_benchmark_protocol_rejects_its_fixed_rules_and_other_datasets():
+    with pytest.raises(ValueError, match='fixed rules'):
+        MissRateMetric(protocol='hda-benchmark', aspect_ratio=0.5)
+    with pytest.raises(ValueError, match='expected one of'):
+        MissRateMetric(protocol='dbeval')
+    m = MissRateMetric(protocol='hda-benchmark', data_root='/nowhere')
+    with pytest.raises(ValueError, match='not an HDADataset frame'):
+        m.process({}, [sample('000123', [], [], [])])
+
+
+# --- caltech settings against loops -----------------------------------------------------
+
+def _random_images(rng, n, cams=('cam17', 'cam19', 'cam60')):
+    images = []
+    for i in range(n):
+        k = int(rng.integers(0, 6))
+        h = rng.uniform(15, 160, k)
+        w = h * rng.uniform(0.3, 0.55, k)
+        x, y = rng.uniform(0, 600, k), rng.uniform(0, 300, k)
+        persons = np.stack([x, y, x + w, y + h], 1)
+        vis = np.where(rng.random(k) < 0.5, INF, np.round(rng.uniform(0.1, 1.0, k), 2))
+        n_ign = int(rng.integers(0, 2))
+        ix, iy = rng.uniform(0, 500, n_ign), rng.uniform(0, 250, n_ign)
+        ignores = np.stack([ix, iy, ix + 120, iy + 90], 1)
+        dets, scores = [], []
+        for b in np.concatenate([persons, ignores]):
+            for _ in range(int(rng.integers(0, 3))):
+                bw, bh = b[2] - b[0], b[3] - b[1]
+                j = rng.normal(0, 0.12, 4) * [bw, bh, bw, bh]
+                dets.append(b + j)
+                scores.append(rng.uniform(0.3, 1.0))
+        for _ in range(int(rng.integers(0, 6))):
+            hh = rng.uniform(15, 160)
+            x0, y0 = rng.uniform(0, 600), rng.uniform(0, 300)
+            dets.append([x0, y0, x0 + 0.41 * hh, y0 + hh])
+            scores.append(rng.uniform(0, 0.7))
+        dets = np.array(dets, dtype=np.float32).reshape(-1, 4)
+        dets[:, 2:] = np.maximum(dets[:, 2:], dets[:, :2] + 1)
+        images.append((cams[i % len(cams)], dets, np.round(np.array(scores), 2).astype(
+            np.float32), persons.astype(np.float32), vis.astype(np.float32),
+            ignores.astype(np.float32)))
+    return images
+
+
+def _xywh(b):
+    b = [float(v) for v in b]
+    return [b[0], b[1], b[2] - b[0], b[3] - b[1]]
+
+
+def _caltech_loops(images, setting, aspect=.41, ref_fppi=ref.SAMPLES_MR2):
+    """Dollár's loadGt (filterGtFun, resize of regular boxes only), evalAlgs (detection
+    height filter), evalRes and compRoc, with the loops of hda_reference."""
+    s = CALTECH_SETTINGS[setting]
+    hr = [s['hr'][0] / s['filter'], s['hr'][1] * s['filter']]
+    gtr, dtr = [], []
+    for _, dets, scores, persons, vis, ignores in images:
+        gt = []
+        for b, v in zip(persons, vis):
+            bb = _xywh(b)
+            p = ref.filter_gt(True, bb, float(v), s['hr'], s['vr'], s['ar'])
+            gt.append(ref.bb_resize([bb + [0]], 1, 0, aspect)[0] if p else bb + [1])
+        gt += [_xywh(b) + [1] for b in ignores]
+        dt = ref.bb_resize([_xywh(b) + [float(sc)] for b, sc in zip(dets, scores)], 1, 0,
+                           aspect)
+        dt = [d for d in dt if hr[0] <= d[3] < hr[1]]
+        a, b = ref.eval_res(gt, dt, s['overlap'])
+        gtr.append(a)
+        dtr.append(b)
+    return ref.log_average([1 - r for r in ref.comp_roc(gtr, dtr, ref_fppi)])
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_every_setting_agrees_with_loops_overall_and_per_camera(seed):
+    images = _random_images(np.random.default_rng(seed), 240)
+    m = MissRateMetric(settings=list(CALTECH_SETTINGS), aspect_ratio=0.41)
+    res = run_metric(m, [sample(f'{c}_{i + 1:05d}', d, s, p, v, ig)
+                         for i, (c, d, s, p, v, ig) in enumerate(images)])
+    checked = 0
+    for setting in CALTECH_SETTINGS:
+        want = _caltech_loops(images, setting)
+        assert res[f'{setting}/MR-2'] == pytest.approx(want, abs=1e-6, nan_ok=True), setting
+        want4 = _caltech_loops(images, setting, ref_fppi=ref.SAMPLES_MR4)
+        assert res[f'{setting}/MR-4'] == pytest.approx(want4, abs=1e-6, nan_ok=True), setting
+        checked += 0.02 < want < 0.98
+    for setting in DOLLAR_SETTINGS:
+        for cam in ('cam17', 'cam60'):
+            want = _caltech_loops([im for im in images if im[0] == cam], setting)
+            assert res[f'{setting}/MR-2_{cam}'] == pytest.approx(want, abs=1e-6, nan_ok=True)
+    assert checked >= 8  # most settings land where matching matters
+
+
+def test_match_batch_equals_one_image_at_a_time():
+    rng = np.random.default_rng(4)
+    images = _random_images(rng, 60)
+    flat = [match_image(d, s, np.concatenate([p, ig]), np.r_[np.zeros(len(p)), np.ones(len(ig))])
+            for _, d, s, p, _, ig in images]
+    dets = np.concatenate([im[1] for im in images])
+    gts = np.concatenate([np.concatenate([im[3], im[5]]) for im in images])
+    det_img = np.repeat(np.arange(len(images)), [len(im[1]) for im in images])
+    gt_img = np.repeat(np.arange(len(images)), [len(im[3]) + len(im[5]) for im in images])
+    reg = np.concatenate([np.r_[np.ones(len(im[3]), bool), np.zeros(len(im[5]), bool)]
+                          for im in images])
+    dm, gm = match_batch(dets, np.concatenate([im[2] for im in images]), det_img, gts, gts,
+                         gt_img, np.ones((1, len(dets)), bool), reg[None], 0.5,
+                         max_pairs=50)  # many chunks
+    assert dm[0].tolist() == np.concatenate([f[0] for f in flat]).tolist()
+    assert gm[0].tolist() == np.concatenate([f[1] for f in flat]).tolist()
+
+
+def test_missing_visibility_is_counted():
+    m = MissRateMetric(settings=['Occ=none', 'Occ=heavy'])
+    run_metric(m, [sample('cam17_00001', [], [], [[0, 0, 41, 100], [50, 0, 91, 100]],
+                          vis=[np.nan, 0.3]),
+                   sample('cam17_00002', [], [], [[0, 0, 41, 100]])])
+    assert m.missing_visibility == 2  # one NaN, one sample without the field
+    # posv not set counts as unoccluded (the toolbox's rule)
+    assert m.persons['Occ=none']['all'] == 2 and m.persons['Occ=heavy']['all'] == 1
+
+
+# --- hda-benchmark in the metric == the tool on the exported files ----------------------
+
+def test_metric_round_trip_through_alld(tmp_path):
+    rng = np.random.default_rng(11)
+    root = str(tmp_path)
+    from test_hda_benchmark import make_release
+    make_release(root, rng, cams=(2, 17, 60))
+    # the model's predictions: the DetB rows as float32 tensors, every frame but a few
+    from hda_plugin.datasets import read_alld
+    from hda_plugin.evaluation.hda_benchmark import benchmark_n_frames
+    samples = []
+    for cam in (2, 17, 60):
+        a = read_alld(osp.join(root, 'hda_detections', 'DetB', f'camera{cam:02d}', 'Detections',
+                               'allD.txt'))
+        nf = benchmark_n_frames(root, cam)
+        for f in range(1, nf + 1):
+            if f % 7 == 3:
+                continue  # frames the test set lacks
+            k = a.frame == f
+            xyxy = np.concatenate([a.boxes[k, :2], a.boxes[k, :2] + a.boxes[k, 2:]], 1)
+            samples.append(sample(f'cam{cam:02d}_{f:05d}', xyxy, a.scores[k], []))
+    metric = MissRateMetric(protocol='hda-benchmark')
+    metric.dataset_meta = dict(classes=('person', ), data_root=root)
+    dump = DumpHDADetections('Model', root)
+    for s in samples:
+        metric.process({}, [s])
+        dump.process({}, [s])
+    res = metric.compute_metrics(metric.results)
+    dump.compute_metrics(dump.results)
+    scored = tool.main([root, '--detector', 'Model'])['Model']
+    assert res['MR-2'] == pytest.approx(scored['pool']['mr2'], abs=1e-12)
+    for cam in ('cam17', 'cam60'):
+        assert res[f'MR-2_{cam}'] == pytest.approx(scored[cam]['mr2'], abs=1e-12)
+    with_02 = tool.main([root, '--detector', 'Model', '--cameras', '2', '17', '60'])['Model']
+    assert res['MR-2_cam02'] == pytest.approx(with_02['cam02']['mr2'], abs=1e-12)
+    assert 0.05 < res['MR-2'] < 0.95
+    # the exported file is what the transcription of dbEval scores too
+    assert res['MR-2'] == pytest.approx(ref.db_eval(root, 'Model', [17, 60]), abs=1e-6)
+    # the release's own folders are never overwritten
+    with pytest.raises(FileExistsError, match='not written by hda-ssd'):
+        DumpHDADetections('DetA', root)
+    assert os.path.isfile(osp.join(root, 'hda_detections', 'Model', 'coco_results.json'))
