@@ -9,7 +9,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 __all__ = ['REF_FPPI', 'REF_FPPI_MR4', 'match_image', 'match_batch', 'miss_rate_fppi',
-           'roc_curve', 'log_average_miss_rate', 'resize_to_aspect', 'resize_xywh_to_aspect']
+           'roc_curve', 'grouped_roc_curves', 'log_average_miss_rate', 'resize_to_aspect', 'resize_xywh_to_aspect']
 
 #: The 9 FPPI samples of the Caltech/HDA protocol (MR-2): 10^-2 ... 10^0 in quarter
 #: decades (``samples = 10.^(-2:.25:0)`` in dbEval.m).
@@ -64,35 +64,86 @@ def resize_xywh_to_aspect(boxes_xywh: np.ndarray, aspect: float) -> np.ndarray:
     return bb
 
 
-def _pairs(det_img: np.ndarray, gt_img: np.ndarray, n_images: int):
-    """All (detection, ground truth) index pairs of the same image, grouped by detection."""
+def _padded(boxes: np.ndarray, img: np.ndarray, lo: int, hi: int):
+    """Boxes of images ``lo..hi-1`` as ``(images, most per image, 4)`` (padding: NaN, which
+    overlaps nothing), with the global index of each slot (-1 for padding)."""
+    start = np.searchsorted(img, np.arange(lo, hi + 1))
+    count = np.diff(start)
+    width = int(count.max(initial=0))
+    slot = np.arange(width)[None, :]
+    index = np.where(slot < count[:, None], start[:-1, None] + slot, -1)
+    out = np.full((hi - lo, width, 4), np.nan)
+    ok = index >= 0
+    out[ok] = boxes[index[ok]]
+    return out, index
+
+
+def _candidates(dets, det_img, gts_regular, gts_ignore, gt_img, any_ignore, thr, max_pairs):
+    """(detection, ground truth) pairs of the same image with IoU >= ``thr`` against
+    ``gts_regular`` and, for ground truths that are an ignore region in some setting
+    (``any_ignore``), intersection over the detection's area >= ``thr`` against
+    ``gts_ignore`` (``bbGt.compOa``). Images are handled in chunks of about ``max_pairs``
+    padded pairs, each as one broadcast."""
+    n_images = int(max(det_img.max(initial=-1), gt_img.max(initial=-1))) + 1
+    nd = np.bincount(det_img, minlength=n_images)
     ng = np.bincount(gt_img, minlength=n_images)
-    g_start = np.concatenate([[0], np.cumsum(ng)[:-1]])
-    per_det = ng[det_img]
-    pd = np.repeat(np.arange(len(det_img)), per_det)
-    first = np.concatenate([[0], np.cumsum(per_det)[:-1]])
-    pg = np.arange(len(pd)) - np.repeat(first, per_det) + np.repeat(g_start[det_img], per_det)
-    return pd, pg
+    out = ([], [], [], [], [])
+    lo = 0
+    while lo < n_images:
+        # grow the chunk while its padded size stays under max_pairs
+        hi = lo + 1
+        step = 256
+        while hi < n_images:
+            nxt = min(hi + step, n_images)
+            if (nxt - lo) * int(nd[lo:nxt].max()) * int(ng[lo:nxt].max()) > max_pairs:
+                break
+            hi = nxt
+        if nd[lo:hi].any() and ng[lo:hi].any():
+            d, d_idx = _padded(dets, det_img, lo, hi)
+            # y overlap is the same for both forms of a ground truth (only x is resized)
+            g, g_idx = _padded(gts_regular, gt_img, lo, hi)
+            with np.errstate(invalid='ignore'):
+                ih = np.minimum(d[:, :, None, 3], g[:, None, :, 3]) - np.maximum(
+                    d[:, :, None, 1], g[:, None, :, 1])
+                area_d = ((d[..., 2] - d[..., 0]) * (d[..., 3] - d[..., 1]))[:, :, None]
+                iw = np.minimum(d[:, :, None, 2], g[:, None, :, 2]) - np.maximum(
+                    d[:, :, None, 0], g[:, None, :, 0])
+                inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
+                area_g = ((g[..., 2] - g[..., 0]) * (g[..., 3] - g[..., 1]))[:, None, :]
+                # candidates by a product a hair looser than thr; the exact ratio decides
+                hit = (inter > 0) & (inter >= (thr - 1e-9) * (area_d + area_g - inter))
+            i, a, b = np.nonzero(hit)
+            u = area_d[i, a, 0] + area_g[i, 0, b] - inter[i, a, b]
+            out[0].append(d_idx[i, a]), out[1].append(g_idx[i, b])
+            out[2].append(inter[i, a, b] / u)
+            if not any_ignore.any():
+                lo = hi
+                continue
+            gi = _padded(gts_ignore, gt_img, lo, hi)[0]
+            gi[~np.where(g_idx >= 0, any_ignore[np.maximum(g_idx, 0)], False)] = np.nan
+            with np.errstate(invalid='ignore'):
+                ih = np.minimum(d[:, :, None, 3], gi[:, None, :, 3]) - np.maximum(
+                    d[:, :, None, 1], gi[:, None, :, 1])
+                iw = np.minimum(d[:, :, None, 2], gi[:, None, :, 2]) - np.maximum(
+                    d[:, :, None, 0], gi[:, None, :, 0])
+                inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
+                hit = (inter > 0) & (inter >= (thr - 1e-9) * area_d)
+            i, a, b = np.nonzero(hit)
+            keep = inter[i, a, b] / area_d[i, a, 0] >= thr
+            out[3].append(d_idx[i, a][keep]), out[4].append(g_idx[i, b][keep])
+        lo = hi
+    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
+    reg_d, reg_g, reg_v = cat(out[0], np.int64), cat(out[1], np.int64), cat(out[2], np.float64)
+    keep = reg_v >= thr  # the exact ratio decides, as compOa's i / u
+    return reg_d[keep], reg_g[keep], reg_v[keep], cat(out[3], np.int64), cat(out[4], np.int64)
 
 
-def _overlap_pairs(dets, gts, pd, pg, iof: bool) -> np.ndarray:
-    """Overlap of each pair (``bbGt.compOa``): IoU, or with ``iof`` intersection over the
-    detection's area (ignore regions)."""
-    d, g = dets[pd], gts[pg]
-    iw = np.minimum(d[:, 2], g[:, 2]) - np.maximum(d[:, 0], g[:, 0])
-    ih = np.minimum(d[:, 3], g[:, 3]) - np.maximum(d[:, 1], g[:, 1])
-    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
-    area_d = (d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1])
-    union = area_d if iof else area_d + (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1]) - inter
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return np.where(inter > 0, inter / union, 0.0)
-
-
-def _greedy(rank, pd, pg, n_dets, n_gts) -> Tuple[np.ndarray, np.ndarray]:
+def _greedy(pr, pd, pg, n_dets, n_gts) -> Tuple[np.ndarray, np.ndarray]:
     """``evalRes``'s greedy assignment of candidate pairs, all images at once.
 
     ``pd, pg``: candidate (detection, regular ground truth, overlap >= thr) pairs,
-    sorted by (detection rank, overlap, ground truth index). Each detection, in rank order,
+    sorted by (detection rank, overlap, ground truth index); ``pr`` the rank of each
+    pair's detection (its order inside the image is what matters). Each detection, in rank order,
     takes the untaken ground truth of highest overlap (the later one on equal overlaps, as
     the toolbox's ``>=`` scan). Done in rounds: a detection whose best untaken ground truth
     is wanted by no undecided detection ranked before it gets exactly what the sequential
@@ -102,7 +153,6 @@ def _greedy(rank, pd, pg, n_dets, n_gts) -> Tuple[np.ndarray, np.ndarray]:
     """
     det_tp = np.zeros(n_dets, dtype=bool)
     gt_taken = np.zeros(n_gts, dtype=bool)
-    pr = rank[pd]
     big = np.iinfo(np.int64).max
     alive = np.ones(len(pd), dtype=bool)
     while True:
@@ -167,45 +217,20 @@ def match_batch(dets: np.ndarray, scores: np.ndarray, det_img: np.ndarray,
             np.diff(gt_img) < 0):
         raise ValueError('match_batch: detections and ground truths must be grouped by '
                          'image (image indices ascending).')
-    # rank: position in (image, score descending, given order), what evalRes's stable
-    # descending sort gives inside each image
-    order = np.lexsort((np.arange(n), -scores, det_img))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    n_images = int(max(det_img.max(initial=-1), gt_img.max(initial=-1))) + 1
-    reg_d, reg_g, reg_v, ign_d, ign_g = [], [], [], [], []
-    if n and m:
-        cost = np.cumsum(np.bincount(det_img, minlength=n_images)
-                         * np.bincount(gt_img, minlength=n_images))
-        img_lo = 0
-        while img_lo < n_images:  # images in chunks of about max_pairs pairs
-            done = cost[img_lo - 1] if img_lo else 0
-            img_hi = max(int(np.searchsorted(cost, done + max_pairs, side='right')),
-                         img_lo + 1)
-            d0, d1 = np.searchsorted(det_img, [img_lo, img_hi])
-            g0, g1 = np.searchsorted(gt_img, [img_lo, img_hi])
-            if d1 > d0 and g1 > g0:
-                pd, pg = _pairs(det_img[d0:d1] - img_lo, gt_img[g0:g1] - img_lo,
-                                img_hi - img_lo)
-                pd += d0
-                pg += g0
-                v = _overlap_pairs(dets, gts_regular, pd, pg, iof=False)
-                k = v >= thr
-                reg_d.append(pd[k]), reg_g.append(pg[k]), reg_v.append(v[k])
-                v = _overlap_pairs(dets, gts_ignore, pd, pg, iof=True)
-                k = v >= thr
-                ign_d.append(pd[k]), ign_g.append(pg[k])
-            img_lo = img_hi
-    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
-    reg_d, reg_g, reg_v = cat(reg_d, np.int64), cat(reg_g, np.int64), cat(reg_v, np.float64)
-    ign_d, ign_g = cat(ign_d, np.int64), cat(ign_g, np.int64)
-    srt = np.lexsort((reg_g, reg_v, rank[reg_d]))
+    reg_d, reg_g, reg_v, ign_d, ign_g = _candidates(
+        dets, det_img, np.asarray(gts_regular, dtype=np.float64).reshape(-1, 4),
+        np.asarray(gts_ignore, dtype=np.float64).reshape(-1, 4), gt_img,
+        ~gt_regular.all(axis=0), thr, max_pairs)
+    # pairs by detection rank = (image, score descending, given order), what evalRes's
+    # stable descending sort gives inside each image, then overlap, then ground truth
+    srt = np.lexsort((reg_g, reg_v, reg_d, -scores[reg_d], det_img[reg_d]))
     reg_d, reg_g, reg_v = reg_d[srt], reg_g[srt], reg_v[srt]
+    rank = np.cumsum(np.r_[True, reg_d[1:] != reg_d[:-1]]) if len(reg_d) else reg_d
     dt_match = np.zeros((n_set, n), dtype=np.int8)
     gt_match = np.zeros((n_set, m), dtype=np.int8)
     for s in range(n_set):
         k = det_keep[s][reg_d] & gt_regular[s][reg_g]
-        tp, taken = _greedy(rank, reg_d[k], reg_g[k], n, m)
+        tp, taken = _greedy(rank[k], reg_d[k], reg_g[k], n, m)
         ign_hit = np.zeros(n, dtype=bool)
         ki = ~gt_regular[s][ign_g]
         ign_hit[ign_d[ki]] = True
@@ -258,6 +283,31 @@ def roc_curve(scores: np.ndarray, dt_match: np.ndarray, num_gt: int,
                 recall=recall, precision=precision)
 
 
+def grouped_roc_curves(scores: np.ndarray, dt_match: np.ndarray, bounds: Sequence[int],
+                       num_gt: Sequence[int], num_images: Sequence[int]) -> list:
+    """:func:`roc_curve` of each group of detections (e.g. cameras) in one pass.
+
+    ``scores`` and ``dt_match`` are sorted by group, and by compRoc's order inside each
+    group (a stable sort by group of compRoc's order gives that); group ``k`` is
+    ``bounds[k]:bounds[k + 1]``.
+    """
+    idx = np.flatnonzero(np.asarray(dt_match) >= 0)
+    kb = np.searchsorted(idx, np.asarray(bounds))
+    s = np.asarray(scores, dtype=np.float64)[idx]
+    tp_all = np.concatenate([[0], np.cumsum(np.asarray(dt_match)[idx] == 1)])
+    out = []
+    for k, (n_gt, n_img) in enumerate(zip(num_gt, num_images)):
+        a, b = kb[k], kb[k + 1]
+        tp_c = tp_all[a + 1:b + 1] - tp_all[a]
+        fp_c = np.arange(1, b - a + 1) - tp_c
+        with np.errstate(divide='ignore', invalid='ignore'):
+            recall = tp_c / n_gt if n_gt else np.full(len(tp_c), np.nan)
+            precision = tp_c / np.maximum(tp_c + fp_c, 1)
+        out.append(dict(fppi=fp_c / max(n_img, 1), miss_rate=1 - recall, score=s[a:b],
+                        recall=recall, precision=precision))
+    return out
+
+
 def log_average_miss_rate(fppi: np.ndarray, miss_rate: np.ndarray,
                           ref: Optional[np.ndarray] = None) -> Tuple[float, np.ndarray]:
     """``MR-2 = exp(mean(log(miss rate at ref)))``, each sample taken at the last curve
@@ -274,5 +324,5 @@ def log_average_miss_rate(fppi: np.ndarray, miss_rate: np.ndarray,
         ys = np.concatenate([[1.0], miss_rate])
         idx = np.searchsorted(xs, ref, side='right') - 1  # last xs <= ref
         samples = ys[idx]
-    with np.errstate(divide='ignore'):
+    with np.errstate(divide='ignore', invalid='ignore'):
         return float(np.exp(np.mean(np.log(samples)))), samples

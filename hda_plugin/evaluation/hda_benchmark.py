@@ -17,8 +17,8 @@ import numpy as np
 from ..datasets.hda_detections import find_alld, read_alld
 from ..datasets.layout import HDA_LAYOUT, camera_name
 from ..datasets.vbb import load_vbb
-from .functional import (REF_FPPI, log_average_miss_rate, match_batch, resize_xywh_to_aspect,
-                         roc_curve)
+from .functional import (REF_FPPI, grouped_roc_curves, log_average_miss_rate, match_batch,
+                         resize_xywh_to_aspect, roc_curve)
 from .protocols import HDA_BENCHMARK
 
 __all__ = ['CameraBoxes', 'benchmark_n_frames', 'load_benchmark_gt', 'load_benchmark_dt',
@@ -131,6 +131,11 @@ def load_benchmark_dt(root: str, detector: str, cam, n_frames: Optional[int] = N
     return _in_range(cam, n_frames, a.frame, a.boxes, a.scores, a.path, counts)
 
 
+def cam_index_of(values: np.ndarray, cams: Sequence[int]) -> np.ndarray:
+    """Position of each camera id of ``values`` in the sorted ``cams``."""
+    return np.searchsorted(np.asarray(cams), values)
+
+
 def _flatten(per_cam: Sequence[CameraBoxes], cam_index: Dict[int, int], img_base):
     img, boxes, scores = [], [], []
     for cb in per_cam:
@@ -186,27 +191,33 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
                               keep[None], np.ones((1, len(g_img)), bool),
                               HDA_BENCHMARK['iou_thr'])
     dt_match = dt_match[0]
-    order = np.argsort(-d_scores, kind='stable')
-    d_cam, g_cam = img_cam[d_img], img_cam[g_img]
     if pool is None:
         pool = [c for c in cams if c not in HDA_BENCHMARK['excluded_cameras']]
     pool = sorted(int(camera_name(c)[3:]) for c in pool)
     missing = [c for c in pool if c not in cam_index]
     if missing:
         raise ValueError(f'evaluate_benchmark: pool cameras {missing} have no data.')
-    groups = [('pool', pool)] + [(f'cam{c:02d}', [c]) for c in cams]
+    # compRoc's order over all images, then the same order camera by camera
+    order = np.argsort(-d_scores, kind='stable')
+    d_code, g_code = cam_index_of(img_cam[d_img], cams), cam_index_of(img_cam[g_img], cams)
+    by_cam = order[np.argsort(d_code[order], kind='stable')]
+    bounds = np.searchsorted(d_code[by_cam], np.arange(len(cams) + 1))
+    n_gt_cam = np.bincount(g_code, minlength=len(cams))
+    n_dt_cam = np.bincount(d_code[keep], minlength=len(cams))
+    in_pool = np.isin(d_code, [cam_index[c] for c in pool])
+    curves = [roc_curve(d_scores[order], np.where(in_pool, dt_match, -2)[order],
+                        int(sum(n_gt_cam[cam_index[c]] for c in pool)),
+                        int(sum(n_frames[c] for c in pool)))]
+    curves += grouped_roc_curves(d_scores[by_cam], dt_match[by_cam], bounds,
+                                 n_gt_cam.tolist(), [n_frames[c] for c in cams])
     out = OrderedDict()
-    for name, members in groups:
-        d_in = np.isin(d_cam, members)
-        curve = roc_curve(d_scores[order], np.where(d_in, dt_match, -2)[order],
-                          int(np.isin(g_cam, members).sum()),
-                          int(sum(n_frames[c] for c in members)))
-        with np.errstate(invalid='ignore'):
-            mr2, samples = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI)
+    for name, members, curve in zip(['pool'] + [f'cam{c:02d}' for c in cams],
+                                    [pool] + [[c] for c in cams], curves):
+        mr2, samples = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI)
         res = dict(mr2=mr2, ref_miss_rate=samples, cameras=list(members),
                    num_images=int(sum(n_frames[c] for c in members)),
-                   num_gt=int(np.isin(g_cam, members).sum()),
-                   num_dt=int((d_in & keep).sum()))
+                   num_gt=int(sum(n_gt_cam[cam_index[c]] for c in members)),
+                   num_dt=int(sum(n_dt_cam[cam_index[c]] for c in members)))
         if keep_curves:
             res.update(fppi=curve['fppi'], miss_rate=curve['miss_rate'])
         out[name] = res

@@ -9,8 +9,8 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from .functional import (REF_FPPI, REF_FPPI_MR4, log_average_miss_rate, match_batch,
-                         miss_rate_fppi, resize_to_aspect, roc_curve)
+from .functional import (REF_FPPI, REF_FPPI_MR4, grouped_roc_curves, log_average_miss_rate,
+                         match_batch, miss_rate_fppi, resize_to_aspect, roc_curve)
 from .protocols import HDA_BENCHMARK, caltech_setting
 
 __all__ = ['MissRateMetric', 'camera_of', 'hda_frame_of', 'xyxy_to_xywh']
@@ -47,6 +47,14 @@ def xyxy_to_xywh(boxes) -> np.ndarray:
 
 def _np(x):
     return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
+
+
+def _cat(arrays, width: int = 0) -> np.ndarray:
+    """float64 concatenation of per-image arrays (``(0, width)`` / ``(0,)`` when none)."""
+    if not arrays:
+        return np.zeros((0, width) if width else 0)
+    out = np.concatenate(arrays).astype(np.float64)
+    return out.reshape(-1, width) if width else out.reshape(-1)
 
 
 def _setting_masks(s: dict, is_person, gts, vis, det_heights):
@@ -204,22 +212,20 @@ class MissRateMetric(BaseMetric):
         cams = np.array([r[0] for r in results])
         nd = np.array([len(r[1]) for r in results], dtype=np.int64)
         n_person = np.array([len(r[3]) for r in results], dtype=np.int64)
-        n_ign = np.array([len(r[5]) for r in results], dtype=np.int64)
+        n_gt = n_person + np.array([len(r[5]) for r in results], dtype=np.int64)
         det_img = np.repeat(np.arange(len(results)), nd)
-        gt_img = np.repeat(np.arange(len(results)), n_person + n_ign)
-        dets = np.concatenate([r[1] for r in results]).astype(np.float64).reshape(-1, 4) \
-            if results else np.zeros((0, 4))
-        scores = np.concatenate([r[2] for r in results]).astype(np.float64) \
-            if results else np.zeros(0)
-        gts = np.concatenate([np.concatenate([r[3], r[5]]) for r in results]).astype(
-            np.float64).reshape(-1, 4) if results else np.zeros((0, 4))
-        is_person = np.concatenate([np.r_[np.ones(a, bool), np.zeros(b, bool)]
-                                    for a, b in zip(n_person, n_ign)]) if results else \
-            np.zeros(0, bool)
-        no_vis = sum(len(r[3]) for r in results if r[4] is None)
-        vis = np.concatenate([np.concatenate([
-            r[4] if r[4] is not None else np.full(len(r[3]), INF), np.full(len(r[5]), INF)])
-            for r in results]).astype(np.float64) if results else np.zeros(0)
+        gt_img = np.repeat(np.arange(len(results)), n_gt)
+        dets = _cat([r[1] for r in results], 4)
+        scores = _cat([r[2] for r in results])
+        gts = _cat([x for r in results for x in (r[3], r[5])], 4)
+        # per image: its persons, then its ignore regions
+        gt_start = np.concatenate([[0], np.cumsum(n_gt)[:-1]]).astype(np.int64)
+        is_person = (np.arange(len(gt_img)) - gt_start[gt_img]) < n_person[gt_img]
+        no_vis = int(sum(len(r[3]) for r in results if r[4] is None))
+        vis = np.full(len(gts), INF)
+        if results:
+            vis[is_person] = _cat([r[4] if r[4] is not None else np.full(len(r[3]), INF)
+                                   for r in results])
         n_nan = int(np.isnan(vis).sum())
         vis = np.where(np.isnan(vis), INF, vis)
         self.missing_visibility = no_vis + n_nan
@@ -249,33 +255,38 @@ class MissRateMetric(BaseMetric):
                                 det_keep[rows], gt_regular[rows], thr)
             dt_match[rows] = dm
         order = np.argsort(-scores, kind='stable')
-        groups = [('all', np.ones(len(results), bool))]
-        if self.per_camera:
-            groups += [(c, cams == c) for c in sorted(set(cams.tolist()) - {'all'})]
+        cam_names = sorted(set(cams.tolist()) - {'all'}) if self.per_camera else []
+        cam_code = np.array([cam_names.index(c) if c in cam_names else len(cam_names)
+                             for c in cams.tolist()], dtype=np.int64)
+        n_img_cam = np.bincount(cam_code, minlength=len(cam_names) + 1)[:len(cam_names)]
+        # compRoc's order, and the same order camera by camera
+        by_cam = order[np.argsort(cam_code[det_img][order], kind='stable')]
+        bounds = np.searchsorted(cam_code[det_img][by_cam], np.arange(len(cam_names) + 1))
+        s_sorted, s_by_cam = scores[order], scores[by_cam]
         metrics, rows = OrderedDict(), []
         self.curves, self.persons = OrderedDict(), OrderedDict()
         for i, name in enumerate(names):
-            for gname, img_in in groups:
-                d_in, g_in = img_in[det_img], img_in[gt_img]
-                curve = roc_curve(scores[order], np.where(d_in, dt_match[i], -2)[order],
-                                  int((gt_regular[i] & g_in).sum()), int(img_in.sum()))
-                with np.errstate(invalid='ignore'):
-                    mr2, s2 = log_average_miss_rate(curve['fppi'], curve['miss_rate'],
-                                                    REF_FPPI)
-                    mr4, _ = log_average_miss_rate(curve['fppi'], curve['miss_rate'],
-                                                   REF_FPPI_MR4)
+            m_sorted = dt_match[i][order]
+            gt_cam = np.bincount(cam_code[gt_img][gt_regular[i]], minlength=len(cam_names) + 1)
+            curves = [roc_curve(s_sorted, m_sorted, int(gt_regular[i].sum()), len(results))]
+            if cam_names:
+                curves += grouped_roc_curves(s_by_cam, dt_match[i][by_cam], bounds,
+                                             gt_cam[:len(cam_names)].tolist(),
+                                             n_img_cam.tolist())
+            n_gt = [int(gt_regular[i].sum())] + gt_cam[:len(cam_names)].tolist()
+            n_img = [len(results)] + n_img_cam.tolist()
+            for gname, curve, g, n in zip(['all'] + cam_names, curves, n_gt, n_img):
+                mr2, s2 = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI)
+                mr4, _ = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI_MR4)
                 key = '' if name is None else f'{name}/'
                 suffix = '' if gname == 'all' else f'_{gname}'
                 metrics[f'{key}MR-2{suffix}'] = mr2
                 metrics[f'{key}MR-4{suffix}'] = mr4
-                self.persons.setdefault(name, OrderedDict())[gname] = int(
-                    (gt_regular[i] & g_in).sum())
-                rows.append((name, gname, int(img_in.sum()),
-                             int((gt_regular[i] & g_in).sum()), mr2, mr4, s2[4]))
+                self.persons.setdefault(name, OrderedDict())[gname] = g
+                rows.append((name, gname, n, g, mr2, mr4, s2[4]))
                 if name is None:
-                    curve.update(mr2=mr2, ref_fppi=REF_FPPI, ref_miss_rate=s2,
-                                 num_images=int(img_in.sum()),
-                                 num_gt=int((gt_regular[i] & g_in).sum()))
+                    curve.update(mr2=mr2, ref_fppi=REF_FPPI, ref_miss_rate=s2, num_images=n,
+                                 num_gt=g)
                     self.curves[gname] = curve
         logger.info(self._caltech_log(rows))
         return dict(metrics)
