@@ -86,13 +86,19 @@ def test_label_rules_clipping_and_summary(tmp_path):
     assert (fr[1]['width'], fr[1]['height'], fr[1]['img_id']) == (W, H, 'cam17_00001')
     f1 = fr[1]['instances']
     # person01 clipped at x=0 and y=70; crowd an ignore region; zero-area box dropped
-    assert f1[0] == dict(bbox=[0.0, 10.0, 20.0, 70.0], bbox_label=0, ignore_flag=0)
-    assert f1[1] == dict(bbox=[50.0, 5.0, 90.0, 35.0], bbox_label=0, ignore_flag=1)
+    # visibility: Dollár's posv area / pos area, inf when posv is not set
+    inf = float('inf')
+    assert f1[0] == dict(bbox=[0.0, 10.0, 20.0, 70.0], bbox_label=0, ignore_flag=0,
+                         visibility=inf)
+    assert f1[1] == dict(bbox=[50.0, 5.0, 90.0, 35.0], bbox_label=0, ignore_flag=1,
+                         visibility=inf)
     assert len(f1) == 2
     f2 = fr[2]['instances']
     assert [i['ignore_flag'] for i in f2] == [0, 1, 1]  # occluded kept, hidden, personUnk
+    assert f2[0]['visibility'] == pytest.approx(20 * 20 / (20 * 50))  # posv 20x20 of 20x50
     f3 = fr[3]['instances']
-    assert f3 == [dict(bbox=[10.0, 10.0, 30.0, 60.0], bbox_label=0, ignore_flag=0)]
+    assert f3 == [dict(bbox=[10.0, 10.0, 30.0, 60.0], bbox_label=0, ignore_flag=0,
+                       visibility=inf)]
     st = ds.load_summary['cam17']
     assert st['frames'] == 4 and st['used'] == 4
     assert st['persons'] == 4  # person01 x2, person03, person04
@@ -216,3 +222,20 @@ def test_pipeline_packs_ignored_instances(tmp_path):
     sample = ds[1]['data_samples']  # frame 2: 1 person, 2 ignore regions
     assert len(sample.gt_instances) == 1 and len(sample.ignored_instances) == 2
     assert sample.gt_instances.labels.tolist() == [0]
+
+
+def test_visibility_reaches_the_data_sample(tmp_path):
+    ds = HDADataset(data_root=make_release(tmp_path), cameras=[17], test_mode=True,
+                    pipeline=[dict(type='LoadHDAAnnotations', with_bbox=True),
+                              dict(type='PackHDADetInputs', meta_keys=('img_id', ))])
+    sample = next(ds[i]['data_samples'] for i in range(len(ds))
+                  if ds.get_data_info(i)['frame'] == 2)
+    assert sample.gt_instances.visibility.tolist() == pytest.approx([0.4])  # person01
+    assert sample.ignored_instances.visibility.tolist() == [float('inf')] * 2
+    # a transform that drops boxes in between is caught, not silently misaligned
+    from hda_plugin.datasets import PackHDADetInputs
+    with pytest.raises(ValueError, match='dropped boxes'):
+        PackHDADetInputs().transform(dict(gt_bboxes=np.zeros((2, 4), np.float32),
+                                          gt_bboxes_labels=np.zeros(2, np.int64),
+                                          gt_ignore_flags=np.zeros(2, bool),
+                                          gt_visibility=np.zeros(3, np.float32)))
