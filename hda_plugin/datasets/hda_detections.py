@@ -160,8 +160,7 @@ def _read_fast(path: str, data: bytes) -> Optional[AllD]:
     anything is unusual, and the line-by-line reader gives the error with its line."""
     import io
     import warnings
-    lines = data.split(b'\n')
-    blank = sum(1 for line in lines if not line.strip()) - (1 if data.endswith(b'\n') else 0)
+    blank = sum(1 for line in data.splitlines() if not line.strip())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', UserWarning)  # "input contained no data"

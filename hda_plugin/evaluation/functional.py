@@ -9,7 +9,8 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 __all__ = ['REF_FPPI', 'REF_FPPI_MR4', 'match_image', 'match_batch', 'miss_rate_fppi',
-           'roc_curve', 'grouped_roc_curves', 'log_average_miss_rate', 'resize_to_aspect', 'resize_xywh_to_aspect']
+           'roc_curve', 'grouped_roc_curves', 'log_average_miss_rate', 'resize_to_aspect',
+           'resize_xywh_to_aspect']
 
 #: The 9 FPPI samples of the Caltech/HDA protocol (MR-2): 10^-2 ... 10^0 in quarter
 #: decades (``samples = 10.^(-2:.25:0)`` in dbEval.m).
@@ -132,10 +133,14 @@ def _candidates(dets, det_img, gts_regular, gts_ignore, gt_img, any_ignore, thr,
             keep = inter[i, a, b] / area_d[i, a, 0] >= thr
             out[3].append(d_idx[i, a][keep]), out[4].append(g_idx[i, b][keep])
         lo = hi
-    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
-    reg_d, reg_g, reg_v = cat(out[0], np.int64), cat(out[1], np.int64), cat(out[2], np.float64)
+    reg_d, reg_g = _cat(out[0], np.int64), _cat(out[1], np.int64)
+    reg_v = _cat(out[2], np.float64)
     keep = reg_v >= thr  # the exact ratio decides, as compOa's i / u
-    return reg_d[keep], reg_g[keep], reg_v[keep], cat(out[3], np.int64), cat(out[4], np.int64)
+    return reg_d[keep], reg_g[keep], reg_v[keep], _cat(out[3], np.int64), _cat(out[4], np.int64)
+
+
+def _cat(parts, dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
 
 def _greedy(pr, pd, pg, n_dets, n_gts) -> Tuple[np.ndarray, np.ndarray]:

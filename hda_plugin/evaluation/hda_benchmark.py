@@ -131,6 +131,11 @@ def load_benchmark_dt(root: str, detector: str, cam, n_frames: Optional[int] = N
     return _in_range(cam, n_frames, a.frame, a.boxes, a.scores, a.path, counts)
 
 
+def to_xyxy(b: np.ndarray) -> np.ndarray:
+    """``x, y, w, h`` -> ``x1, y1, x2, y2`` (``x2 = x + w`` as the toolbox's arithmetic)."""
+    return np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
+
+
 def cam_index_of(values: np.ndarray, cams: Sequence[int]) -> np.ndarray:
     """Position of each camera id of ``values`` in the sorted ``cams``."""
     return np.searchsorted(np.asarray(cams), values)
@@ -185,7 +190,6 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
     d_boxes = resize_xywh_to_aspect(d_boxes, aspect)
     # evalAlgs: dt kept when hr(1) <= h < hr(2), hr = [50 inf] .* [1/1.25 1.25]
     keep = (d_boxes[:, 3] >= HDA_BENCHMARK['min_det_height']) & (d_boxes[:, 3] < np.inf)
-    to_xyxy = (lambda b: np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1))
     g_xyxy = to_xyxy(g_boxes)
     dt_match, _ = match_batch(to_xyxy(d_boxes), d_scores, d_img, g_xyxy, g_xyxy, g_img,
                               keep[None], np.ones((1, len(g_img)), bool),

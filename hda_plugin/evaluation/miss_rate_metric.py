@@ -368,8 +368,8 @@ class MissRateMetric(BaseMetric):
 
     # --- hda-benchmark ----------------------------------------------------------------
     def _compute_benchmark(self, results: list) -> dict:
-        from .hda_benchmark import (CameraBoxes, benchmark_n_frames, benchmark_table,
-                                    evaluate_benchmark, load_benchmark_gt)
+        from .hda_benchmark import (GT_FROM_VBB_RULE, CameraBoxes, benchmark_n_frames,
+                                    benchmark_table, evaluate_benchmark, load_benchmark_gt)
         logger = MMLogger.get_current_instance()
         root = self.data_root or (self.dataset_meta or {}).get('data_root')
         if not root:
@@ -378,14 +378,16 @@ class MissRateMetric(BaseMetric):
         by_cam = defaultdict(list)
         for cam, frame, boxes, scores in results:
             by_cam[cam].append((frame, boxes, scores))
-        gts, dts, notes = [], [], []
+        gts, dts, notes, built = [], [], [], []
         for cam in sorted(by_cam):
             n_frames = benchmark_n_frames(root, cam)
             items = sorted(by_cam[cam], key=lambda x: x[0])
-            frames = np.array([f for f, _, _ in items])
-            if frames.max(initial=0) > n_frames:
-                raise ValueError(f'cam{cam:02d}: test frame {int(frames.max())} is past '
-                                 f'nFrame={n_frames} of its vbb file under {root}.')
+            past = [f for f, _, _ in items if not 1 <= f <= n_frames]
+            if past:  # e.g. a _rev1 file longer than camNN.txt: dbEval never reads them
+                notes.append(f'cam{cam:02d}: {len(past)} test frames outside 1..{n_frames} '
+                             '(nFrame of camNN.txt), not scored, as dbEval')
+                items = [x for x in items if 1 <= x[0] <= n_frames]
+            frames = np.array([f for f, _, _ in items], dtype=np.int64)
             seen = len(set(frames.tolist()))
             if seen < n_frames:
                 notes.append(f'cam{cam:02d}: {n_frames - seen} of {n_frames} frames not in '
@@ -393,15 +395,17 @@ class MissRateMetric(BaseMetric):
                              'scores every frame 1..nFrame)')
             gt = load_benchmark_gt(root, cam, self.gt, n_frames)
             if gt.from_vbb:
-                notes.append(f'cam{cam:02d} ground truth {gt.source}')
+                built.append(cam)
             if gt.counts.get('outside_frames'):
                 notes.append(f'cam{cam:02d}: {gt.counts["outside_frames"]} ground-truth rows '
                              f'past nFrame={n_frames} not read (as dbEval)')
             gts.append(gt)
             dts.append(CameraBoxes(
                 cam, n_frames, np.repeat(frames, [len(s) for _, _, s in items]),
-                np.concatenate([b for _, b, _ in items]).reshape(-1, 4),
-                np.concatenate([s for _, _, s in items]), source='model'))
+                _cat([b for _, b, _ in items], 4), _cat([s for _, _, s in items]),
+                source='model'))
+        if built:
+            notes.append(f'ground truth of cameras {built} {GT_FROM_VBB_RULE}')
         pool = [c for c in sorted(by_cam) if c not in self.pool_exclude]
         if not pool:
             pool = sorted(by_cam)

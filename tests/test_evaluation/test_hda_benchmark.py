@@ -193,3 +193,13 @@ def test_alld_round_trip_is_exact(tmp_path):
     assert not osp.exists(path + '.tmp')
     # what MATLAB's dlmread reads: plain numbers and commas
     assert set(open(path).read()) <= set('0123456789.,-e\n')
+
+
+def test_camera_without_detections_scores_one(tmp_path):
+    root = str(tmp_path)
+    make_release(root, np.random.default_rng(2))
+    open(_det_path(root, 'DetA', 60), 'w').close()  # the detector found nothing on cam60
+    assert read_alld(_det_path(root, 'DetA', 60)).counts == dict(rows=0, blank=0)
+    res = tool.main([root, '--detector', 'DetA'])['DetA']
+    assert res['cam60']['mr2'] == 1.0 and res['cam60']['num_dt'] == 0
+    assert res['pool']['mr2'] == pytest.approx(ref.db_eval(root, 'DetA', [17, 60]), abs=1e-6)

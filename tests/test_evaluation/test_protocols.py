@@ -22,7 +22,8 @@ INF = float('inf')
 
 
 def sample(img_id, dets, scores, persons, vis=None, ignores=(), path=None):
-    t = (lambda a: torch.tensor(np.asarray(a, dtype=np.float32).reshape(-1, 4)))
+    def t(a):
+        return torch.tensor(np.asarray(a, dtype=np.float32).reshape(-1, 4))
     s = dict(img_id=img_id, img_path=path or f'hda_frames/{img_id[:5]}/x.jpg',
              pred_instances=dict(bboxes=t(dets), scores=torch.tensor(
                  np.asarray(scores, dtype=np.float32)),

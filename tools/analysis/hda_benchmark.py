@@ -83,8 +83,8 @@ def plot_curves(results_by_det, out_dir):
         ax.grid(True)
         ax.set_xlabel('false positives per image')
         ax.set_ylabel('miss rate')
-        cams = res[group]['cameras']
-        ax.set_title(f'hda-benchmark, {"cameras " + " ".join(map(str, cams)) if group == "pool" else group}',
+        cams = ' '.join(map(str, res[group]['cameras']))
+        ax.set_title(f'hda-benchmark, {"cameras " + cams if group == "pool" else group}',
                      fontsize=9)
         if ax.lines:
             ax.legend(loc='lower left', fontsize=9)

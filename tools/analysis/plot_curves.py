@@ -6,9 +6,10 @@
 
 Several result files go on the same plots, to compare runs. The ground truth comes from the
 config's test set (``tools/test.py --out`` does not keep it), matched as MissRateMetric's
-caltech protocol does in one setting (``--setting``, default the config's first). Writes ``miss_rate_fppi.png`` and ``precision_recall.png``
-(all cameras, one panel per camera after the overall one) and ``curves.json`` (MR-2 and
-the 9 sampled miss rates per run and camera), and prints an MR-2 table.
+caltech protocol does in one setting (``--setting``, default the config's first). Writes
+``miss_rate_fppi.png`` and ``precision_recall.png`` (all cameras, one panel per camera
+after the overall one) and ``curves.json`` (MR-2 and the 9 sampled miss rates per run and
+camera), and prints an MR-2 table.
 """
 import argparse
 import json
