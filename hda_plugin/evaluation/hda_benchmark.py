@@ -22,7 +22,7 @@ from .functional import (REF_FPPI, grouped_roc_curves, log_average_miss_rate, ma
 from .protocols import HDA_BENCHMARK
 
 __all__ = ['CameraBoxes', 'benchmark_n_frames', 'load_benchmark_gt', 'load_benchmark_dt',
-           'evaluate_benchmark', 'GT_FROM_VBB_RULE']
+           'evaluate_benchmark', 'evaluate_predictions', 'benchmark_table', 'GT_FROM_VBB_RULE']
 
 _PERSON_RE = re.compile(r'^person\d*$')
 
@@ -226,6 +226,60 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
             res.update(fppi=curve['fppi'], miss_rate=curve['miss_rate'])
         out[name] = res
     return out
+
+
+def evaluate_predictions(root: str, results: Sequence[tuple], gt: str = HDA_BENCHMARK['gt'],
+                         pool_exclude: Sequence[int] = HDA_BENCHMARK['excluded_cameras']):
+    """:func:`evaluate_benchmark` of a model's predictions on a release's frames.
+
+    Args:
+        root: the release root (frame counts, ground truth).
+        results: ``(camera, 1-based frame, boxes x y w h (float64), scores)`` per frame.
+        gt: ground-truth folder under ``hda_detections``.
+        pool_exclude: cameras left out of the pool (dbEval: 02).
+
+    Returns:
+        ``(results of evaluate_benchmark, pool cameras, notes)``; the notes say what was
+        not scored and where the ground truth came from.
+    """
+    by_cam = {}
+    for cam, frame, boxes, scores in results:
+        by_cam.setdefault(int(cam), []).append((int(frame), boxes, scores))
+    gts, dts, notes, built = [], [], [], []
+    for cam in sorted(by_cam):
+        n_frames = benchmark_n_frames(root, cam)
+        items = sorted(by_cam[cam], key=lambda x: x[0])
+        past = [f for f, _, _ in items if not 1 <= f <= n_frames]
+        if past:  # e.g. a _rev1 file longer than camNN.txt: dbEval never reads them
+            notes.append(f'cam{cam:02d}: {len(past)} test frames outside 1..{n_frames} '
+                         '(nFrame of camNN.txt), not scored, as dbEval')
+            items = [x for x in items if 1 <= x[0] <= n_frames]
+        frames = np.array([f for f, _, _ in items], dtype=np.int64)
+        seen = len(set(frames.tolist()))
+        if seen < n_frames:
+            notes.append(f'cam{cam:02d}: {n_frames - seen} of {n_frames} frames not in the '
+                         'test set, scored as frames without detections (dbEval scores '
+                         'every frame 1..nFrame)')
+        g = load_benchmark_gt(root, cam, gt, n_frames)
+        if g.from_vbb:
+            built.append(cam)
+        if g.counts.get('outside_frames'):
+            notes.append(f'cam{cam:02d}: {g.counts["outside_frames"]} ground-truth rows past '
+                         f'nFrame={n_frames} not read (as dbEval)')
+        gts.append(g)
+        boxes = [np.asarray(b, dtype=np.float64).reshape(-1, 4) for _, b, _ in items]
+        scores = [np.asarray(x, dtype=np.float64).reshape(-1) for _, _, x in items]
+        dts.append(CameraBoxes(
+            cam, n_frames, np.repeat(frames, [len(x) for x in scores]).astype(np.int64),
+            np.concatenate(boxes) if boxes else np.zeros((0, 4)),
+            np.concatenate(scores) if scores else np.zeros(0), source='model'))
+    if built:
+        notes.append(f'ground truth of cameras {built} {GT_FROM_VBB_RULE}')
+    pool = [c for c in sorted(by_cam) if c not in pool_exclude]
+    if not pool:
+        pool = sorted(by_cam)
+        notes.append(f'no camera but {list(pool_exclude)}: the pool holds them')
+    return evaluate_benchmark(gts, dts, pool=pool), pool, notes
 
 
 def benchmark_table(results: 'OrderedDict[str, dict]', title: str) -> List[str]:

@@ -9,8 +9,10 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from .functional import (REF_FPPI, REF_FPPI_MR4, grouped_roc_curves, log_average_miss_rate,
-                         match_batch, miss_rate_fppi, resize_to_aspect, roc_curve)
+from .caltech import evaluate_caltech, setting_masks
+from .functional import (REF_FPPI, log_average_miss_rate, match_batch, miss_rate_fppi,
+                         resize_to_aspect)
+from .hda_benchmark import benchmark_table, evaluate_predictions
 from .protocols import HDA_BENCHMARK, caltech_setting
 
 __all__ = ['MissRateMetric', 'camera_of', 'hda_frame_of', 'xyxy_to_xywh']
@@ -47,29 +49,6 @@ def xyxy_to_xywh(boxes) -> np.ndarray:
 
 def _np(x):
     return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
-
-
-def _cat(arrays, width: int = 0) -> np.ndarray:
-    """float64 concatenation of per-image arrays (``(0, width)`` / ``(0,)`` when none)."""
-    if not arrays:
-        return np.zeros((0, width) if width else 0)
-    out = np.concatenate(arrays).astype(np.float64)
-    return out.reshape(-1, width) if width else out.reshape(-1)
-
-
-def _setting_masks(s: dict, is_person, gts, vis, det_heights):
-    """dbEval's ``filterGtFun`` and detection filter for one setting: regular ground truths
-    (persons inside the height range ``[lo, hi)``, visible fraction inside ``[lo, hi]`` and,
-    with ``ar``, the aspect rule; all else ignore regions) and the detections kept (height
-    inside the range widened by ``filter``)."""
-    (h0, h1), (v0, v1), f = s['hr'], s['vr'], s['filter']
-    h = gts[:, 3] - gts[:, 1]
-    reg = is_person & (h >= h0) & (h < h1) & (vis >= v0) & (vis <= v1)
-    if s['ar']:
-        with np.errstate(divide='ignore', invalid='ignore'):
-            dev = np.abs((gts[:, 2] - gts[:, 0]) / h - HDA_BENCHMARK['aspect_ratio'])
-        reg &= np.sign(s['ar']) * dev < s['ar']
-    return reg, (det_heights >= h0 / f) & (det_heights < h1 * f)
 
 
 @METRICS.register_module()
@@ -207,101 +186,40 @@ class MissRateMetric(BaseMetric):
                                         filter=self.expand))])
 
     def _compute_caltech(self, results: list) -> dict:
+        out = evaluate_caltech(results, self._setting_table(), self.aspect_ratio,
+                               self.per_camera)
+        self.curves, self.persons = out['curves'], out['persons']
+        self.missing_visibility = out['missing_visibility']
+        needs_vis = any(s['vr'] != (-INF, INF) for s in self._setting_table().values())
         logger = MMLogger.get_current_instance()
-        table = self._setting_table()
-        cams = np.array([r[0] for r in results])
-        nd = np.array([len(r[1]) for r in results], dtype=np.int64)
-        n_person = np.array([len(r[3]) for r in results], dtype=np.int64)
-        n_gt = n_person + np.array([len(r[5]) for r in results], dtype=np.int64)
-        det_img = np.repeat(np.arange(len(results)), nd)
-        gt_img = np.repeat(np.arange(len(results)), n_gt)
-        dets = _cat([r[1] for r in results], 4)
-        scores = _cat([r[2] for r in results])
-        gts = _cat([x for r in results for x in (r[3], r[5])], 4)
-        # per image: its persons, then its ignore regions
-        gt_start = np.concatenate([[0], np.cumsum(n_gt)[:-1]]).astype(np.int64)
-        is_person = (np.arange(len(gt_img)) - gt_start[gt_img]) < n_person[gt_img]
-        no_vis = int(sum(len(r[3]) for r in results if r[4] is None))
-        vis = np.full(len(gts), INF)
-        if results:
-            vis[is_person] = _cat([r[4] if r[4] is not None else np.full(len(r[3]), INF)
-                                   for r in results])
-        n_nan = int(np.isnan(vis).sum())
-        vis = np.where(np.isnan(vis), INF, vis)
-        self.missing_visibility = no_vis + n_nan
-        needs_vis = any(s['vr'] != (-INF, INF) for s in table.values())
-        if needs_vis and (no_vis or n_nan):
+        if needs_vis and self.missing_visibility:
             logger.warning(
-                f'MissRateMetric (caltech): {no_vis + n_nan} of {int(is_person.sum())} persons '
-                'carry no visible fraction (gt_instances.visibility): counted as "posv not '
-                'set" (inf), as the toolbox does, so they are unoccluded for the Occ and '
-                'Reasonable settings. HDADataset gives it with LoadHDAAnnotations + '
-                'PackHDADetInputs in the test pipeline (configs/ssd512_hda.py).')
-        dh = dets[:, 3] - dets[:, 1]
-        if self.aspect_ratio:
-            gts_reg, dets_m = resize_to_aspect(gts, self.aspect_ratio), \
-                resize_to_aspect(dets, self.aspect_ratio)
-        else:
-            gts_reg, dets_m = gts, dets
-        names = list(table)
-        det_keep = np.zeros((len(names), len(dets)), bool)
-        gt_regular = np.zeros((len(names), len(gts)), bool)
-        for i, name in enumerate(names):
-            gt_regular[i], det_keep[i] = _setting_masks(table[name], is_person, gts, vis, dh)
-        dt_match = np.zeros((len(names), len(dets)), np.int8)
-        for thr in sorted({table[n]['overlap'] for n in names}):
-            rows = [i for i, n in enumerate(names) if table[n]['overlap'] == thr]
-            dm, _ = match_batch(dets_m, scores, det_img, gts_reg, gts, gt_img,
-                                det_keep[rows], gt_regular[rows], thr)
-            dt_match[rows] = dm
-        order = np.argsort(-scores, kind='stable')
-        cam_names = sorted(set(cams.tolist()) - {'all'}) if self.per_camera else []
-        cam_code = np.array([cam_names.index(c) if c in cam_names else len(cam_names)
-                             for c in cams.tolist()], dtype=np.int64)
-        n_img_cam = np.bincount(cam_code, minlength=len(cam_names) + 1)[:len(cam_names)]
-        # compRoc's order, and the same order camera by camera
-        by_cam = order[np.argsort(cam_code[det_img][order], kind='stable')]
-        bounds = np.searchsorted(cam_code[det_img][by_cam], np.arange(len(cam_names) + 1))
-        s_sorted, s_by_cam = scores[order], scores[by_cam]
-        metrics, rows = OrderedDict(), []
-        self.curves, self.persons = OrderedDict(), OrderedDict()
-        for i, name in enumerate(names):
-            m_sorted = dt_match[i][order]
-            gt_cam = np.bincount(cam_code[gt_img][gt_regular[i]], minlength=len(cam_names) + 1)
-            curves = [roc_curve(s_sorted, m_sorted, int(gt_regular[i].sum()), len(results))]
-            if cam_names:
-                curves += grouped_roc_curves(s_by_cam, dt_match[i][by_cam], bounds,
-                                             gt_cam[:len(cam_names)].tolist(),
-                                             n_img_cam.tolist())
-            n_gt = [int(gt_regular[i].sum())] + gt_cam[:len(cam_names)].tolist()
-            n_img = [len(results)] + n_img_cam.tolist()
-            for gname, curve, g, n in zip(['all'] + cam_names, curves, n_gt, n_img):
-                mr2, s2 = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI)
-                mr4, _ = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI_MR4)
-                key = '' if name is None else f'{name}/'
-                suffix = '' if gname == 'all' else f'_{gname}'
-                metrics[f'{key}MR-2{suffix}'] = mr2
-                metrics[f'{key}MR-4{suffix}'] = mr4
-                self.persons.setdefault(name, OrderedDict())[gname] = g
-                rows.append((name, gname, n, g, mr2, mr4, s2[4]))
-                if name is None:
-                    curve.update(mr2=mr2, ref_fppi=REF_FPPI, ref_miss_rate=s2, num_images=n,
-                                 num_gt=g)
-                    self.curves[gname] = curve
-        logger.info(self._caltech_log(rows))
-        return dict(metrics)
+                f'MissRateMetric (caltech): {self.missing_visibility} persons carry no visible '
+                'fraction (gt_instances.visibility): counted as "posv not set" (inf), as the '
+                'toolbox does, so they are unoccluded for the Occ and Reasonable settings. '
+                'HDADataset gives it with LoadHDAAnnotations + PackHDADetInputs in the test '
+                'pipeline (configs/ssd512_hda.py).')
+        logger.info(self._caltech_log(out['rows']))
+        return dict(out['metrics'])
 
     def _caltech_log(self, rows) -> str:
+        """One line per setting: persons, MR-2 and MR-4 overall, MR-2 of each camera."""
         what = (f'settings {list(self.settings)}' if self.settings is not None else
                 f'IoU {self.iou_thr}, heights {self.height_range or "all"}')
-        head = (f'log-average miss rate, protocol caltech ({what}; ignore regions by '
-                f'intersection over the detection; aspect ratio {self.aspect_ratio}; MR-2: '
-                'FPPI 1e-2..1e0, MR-4: 1e-4..1e0):')
-        lines = [head, f'  {"setting":<13} {"camera":<7} {"images":>7} {"persons":>8} '
-                       f'{"MR-2":>7} {"MR-4":>7} {"MR@0.1":>7}']
-        for name, cam, n, g, mr2, mr4, mr01 in rows:
-            lines.append(f'  {name or "-":<13} {cam:<7} {n:>7} {g:>8} {mr2:>7.1%} '
-                         f'{mr4:>7.1%} {mr01:>7.1%}')
+        cams = list(OrderedDict.fromkeys(r[1] for r in rows if r[1] != 'all'))
+        lines = [f'log-average miss rate, protocol caltech ({what}; ignore regions by '
+                 f'intersection over the detection; aspect ratio {self.aspect_ratio}; MR-2: '
+                 f'FPPI 1e-2..1e0, MR-4: 1e-4..1e0; {rows[0][2] if rows else 0} images):',
+                 f'  {"setting":<13} {"persons":>8} {"MR-2":>7} {"MR-4":>7} {"MR@0.1":>7}' +
+                 ''.join(f' {c + " MR-2":>11}' for c in cams)]
+        by_setting = OrderedDict()
+        for r in rows:
+            by_setting.setdefault(r[0], {})[r[1]] = r
+        for name, per_cam in by_setting.items():
+            _, _, _, g, mr2, mr4, mr01 = per_cam['all']
+            lines.append(f'  {name or "-":<13} {g:>8} {mr2:>7.1%} {mr4:>7.1%} {mr01:>7.1%}' +
+                         ''.join(f' {per_cam[c][4]:>11.1%}' if c in per_cam else
+                                 f' {"-":>11}' for c in cams))
         return '\n'.join(lines)
 
     # --- offline use (tools/analysis: plot_curves, browse_dataset) -------------------
@@ -333,7 +251,7 @@ class MissRateMetric(BaseMetric):
             v = np.asarray(visibility, dtype=np.float64).reshape(-1)
             vis[:len(gt_boxes)] = np.where(np.isnan(v), INF, v)
         is_person = np.r_[np.ones(len(gt_boxes), bool), np.zeros(len(ignore_boxes), bool)]
-        gt_reg, keep = _setting_masks(s, is_person, boxes, vis, dets[:, 3] - dets[:, 1])
+        gt_reg, keep = setting_masks(s, is_person, boxes, vis, dets[:, 3] - dets[:, 1])
         if self.aspect_ratio:
             d_m, b_reg = resize_to_aspect(dets, self.aspect_ratio), resize_to_aspect(
                 boxes, self.aspect_ratio)
@@ -368,58 +286,17 @@ class MissRateMetric(BaseMetric):
 
     # --- hda-benchmark ----------------------------------------------------------------
     def _compute_benchmark(self, results: list) -> dict:
-        from .hda_benchmark import (GT_FROM_VBB_RULE, CameraBoxes, benchmark_n_frames,
-                                    benchmark_table, evaluate_benchmark, load_benchmark_gt)
-        logger = MMLogger.get_current_instance()
         root = self.data_root or (self.dataset_meta or {}).get('data_root')
         if not root:
             raise ValueError('MissRateMetric(protocol="hda-benchmark"): no data_root given and '
                              'the test set is not an HDADataset (whose data_root it takes).')
-        by_cam = defaultdict(list)
-        for cam, frame, boxes, scores in results:
-            by_cam[cam].append((frame, boxes, scores))
-        gts, dts, notes, built = [], [], [], []
-        for cam in sorted(by_cam):
-            n_frames = benchmark_n_frames(root, cam)
-            items = sorted(by_cam[cam], key=lambda x: x[0])
-            past = [f for f, _, _ in items if not 1 <= f <= n_frames]
-            if past:  # e.g. a _rev1 file longer than camNN.txt: dbEval never reads them
-                notes.append(f'cam{cam:02d}: {len(past)} test frames outside 1..{n_frames} '
-                             '(nFrame of camNN.txt), not scored, as dbEval')
-                items = [x for x in items if 1 <= x[0] <= n_frames]
-            frames = np.array([f for f, _, _ in items], dtype=np.int64)
-            seen = len(set(frames.tolist()))
-            if seen < n_frames:
-                notes.append(f'cam{cam:02d}: {n_frames - seen} of {n_frames} frames not in '
-                             'the test set, scored as frames without detections (dbEval '
-                             'scores every frame 1..nFrame)')
-            gt = load_benchmark_gt(root, cam, self.gt, n_frames)
-            if gt.from_vbb:
-                built.append(cam)
-            if gt.counts.get('outside_frames'):
-                notes.append(f'cam{cam:02d}: {gt.counts["outside_frames"]} ground-truth rows '
-                             f'past nFrame={n_frames} not read (as dbEval)')
-            gts.append(gt)
-            dts.append(CameraBoxes(
-                cam, n_frames, np.repeat(frames, [len(s) for _, _, s in items]),
-                _cat([b for _, b, _ in items], 4), _cat([s for _, _, s in items]),
-                source='model'))
-        if built:
-            notes.append(f'ground truth of cameras {built} {GT_FROM_VBB_RULE}')
-        pool = [c for c in sorted(by_cam) if c not in self.pool_exclude]
-        if not pool:
-            pool = sorted(by_cam)
-            notes.append(f'no camera but {self.pool_exclude}: the pool holds them')
-        res = evaluate_benchmark(gts, dts, pool=pool)
-        metrics = OrderedDict(
-            [('MR-2', res['pool']['mr2'])] +
-            ([(f'MR-2_{k}', v['mr2']) for k, v in res.items() if k != 'pool']
-             if self.per_camera else []))
+        res, pool, notes = evaluate_predictions(root, results, self.gt, self.pool_exclude)
+        metrics = OrderedDict([('MR-2', res['pool']['mr2'])])
+        if self.per_camera:
+            metrics.update((f'MR-2_{k}', v['mr2']) for k, v in res.items() if k != 'pool')
         lines = benchmark_table(
-            res, f'log-average miss rate, protocol hda-benchmark (dbEval.m: GT '
-                 f'{self.gt}, detections >= 40 px, aspect 0.41, IoU 0.5, every frame; pool '
-                 f'= cameras {pool}):')
-        lines += [f'  note: {n}' for n in notes]
-        logger.info('\n'.join(lines))
+            res, f'log-average miss rate, protocol hda-benchmark (dbEval.m: GT {self.gt}, '
+                 f'detections >= 40 px, aspect 0.41, IoU 0.5, every frame; pool = cameras '
+                 f'{pool}):')
+        MMLogger.get_current_instance().info('\n'.join(lines + [f'  note: {n}' for n in notes]))
         return dict(metrics)
-
