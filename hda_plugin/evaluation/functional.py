@@ -1,5 +1,8 @@
-"""Log-average miss rate as the HDA benchmark computes it (Dollár's Caltech toolbox, used by
-``vislab-tecnico-lisboa/hda_code``: ``bbGt.m`` ``evalRes``/``compRoc``, ``dbEval.m``).
+"""The matching and curves of Dollár's Caltech toolbox, which both protocols use
+(``bbGt.m`` ``evalRes``/``compRoc`` as in ``vislab-tecnico-lisboa/hda_code``):
+:func:`match_batch` for many images and settings at once, :func:`match_image` for one,
+the miss-rate/FPPI curves and their log-average. Over 300 lines because the batched
+matching (candidate pairs, greedy rounds) and its per-image form belong together.
 
 Boxes here are ``x1, y1, x2, y2`` in pixels with areas ``w * h`` (no +1), as the toolbox's
 ``[x y w h]`` arithmetic.

@@ -22,7 +22,8 @@ from tqdm import tqdm
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from hda_plugin.datasets.layout import HDA_CAMERAS, HDA_LAYOUT, camera_name  # noqa: E402
-from hda_plugin.evaluation.hda_benchmark import (benchmark_n_frames,  # noqa: E402
+from hda_plugin.evaluation.hda_benchmark import (GT_FROM_VBB_RULE,  # noqa: E402
+                                                 benchmark_n_frames,
                                                  benchmark_table, evaluate_benchmark,
                                                  load_benchmark_dt, load_benchmark_gt)
 from hda_plugin.evaluation.protocols import HDA_BENCHMARK  # noqa: E402
@@ -103,16 +104,18 @@ def main(argv=None):
         cams, left = sorted({int(camera_name(c)[3:]) for c in args.cameras}), []
     else:
         cams, left = release_cameras(root)
-    n_frames, gts, notes = {}, [], []
+    n_frames, gts, notes, built = {}, [], [], []
     for cam in tqdm(cams, desc='ground truth', unit='camera'):
         n_frames[cam] = benchmark_n_frames(root, cam)
         gt = load_benchmark_gt(root, cam, args.gt, n_frames[cam])
         gts.append(gt)
         if gt.from_vbb:
-            notes.append(f'cam{cam:02d}: ground truth {gt.source}')
+            built.append(cam)
         if gt.counts.get('outside_frames'):
             notes.append(f'cam{cam:02d}: {gt.counts["outside_frames"]} ground-truth rows '
                          f'outside frames 1..{n_frames[cam]}, not read (as dbEval)')
+    if built:
+        notes.insert(0, f'ground truth of cameras {built} {GT_FROM_VBB_RULE}')
     results = {}
     for det in args.detector:
         dts = []
