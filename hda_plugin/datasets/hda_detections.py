@@ -18,6 +18,7 @@ from typing import Dict, Iterable, Optional, Union
 import numpy as np
 
 from .layout import HDA_LAYOUT, camera_name
+from .text_format_error import TextFormatError
 
 __all__ = ['AllDFormatError', 'AllD', 'alld_path', 'find_alld', 'read_alld', 'write_alld',
            'format_alld_row']
@@ -26,15 +27,9 @@ __all__ = ['AllDFormatError', 'AllD', 'alld_path', 'find_alld', 'read_alld', 'wr
 ALLD_COLUMNS = ('camera', 'frame', 'x', 'y', 'w', 'h', 'score')
 
 
-class AllDFormatError(ValueError):
+class AllDFormatError(TextFormatError):
     """A malformed ``allD.txt`` row, with the file and line it was found at."""
-
-    def __init__(self, path: str, line_no: int, expected: str, got: str, fix: str = ''):
-        msg = f'{path}:{line_no}: malformed allD.txt row: expected {expected}, got {got!r}.'
-        if fix:
-            msg += f' {fix}'
-        super().__init__(msg)
-        self.path, self.line_no = path, line_no
+    what = 'allD.txt row'
 
 
 @dataclass

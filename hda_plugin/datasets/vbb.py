@@ -23,19 +23,14 @@ from typing import List, Optional
 
 import numpy as np
 
+from .text_format_error import TextFormatError
+
 __all__ = ['VbbObject', 'VbbAnnotation', 'VbbFormatError', 'load_vbb', 'parse_vbb', 'dump_vbb']
 
 
-class VbbFormatError(ValueError):
+class VbbFormatError(TextFormatError):
     """Malformed vbb text, with the file and line it was found at."""
-
-    def __init__(self, path: str, line_no: int, expected: str, got: str, fix: str = ''):
-        msg = (f'{path}:{line_no}: malformed vbb 1.4 annotation: expected {expected}, '
-               f'got {got!r}.')
-        if fix:
-            msg += f' {fix}'
-        super().__init__(msg)
-        self.path, self.line_no = path, line_no
+    what = 'vbb 1.4 annotation'
 
 
 @dataclass

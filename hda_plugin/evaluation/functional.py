@@ -82,6 +82,17 @@ def _padded(boxes: np.ndarray, img: np.ndarray, lo: int, hi: int):
     return out, index
 
 
+def _intersections(d: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``(images, D, G)`` intersection areas of padded boxes (0 where ``compOa``'s ``w <= 0``
+    or ``h <= 0``; NaN padding intersects nothing)."""
+    with np.errstate(invalid='ignore'):
+        iw = np.minimum(d[:, :, None, 2], g[:, None, :, 2]) - np.maximum(
+            d[:, :, None, 0], g[:, None, :, 0])
+        ih = np.minimum(d[:, :, None, 3], g[:, None, :, 3]) - np.maximum(
+            d[:, :, None, 1], g[:, None, :, 1])
+        return np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
+
+
 def _candidates(dets, det_img, gts_regular, gts_ignore, gt_img, any_ignore, thr, max_pairs):
     """(detection, ground truth) pairs of the same image with IoU >= ``thr`` against
     ``gts_regular`` and, for ground truths that are an ignore region in some setting
@@ -104,37 +115,23 @@ def _candidates(dets, det_img, gts_regular, gts_ignore, gt_img, any_ignore, thr,
             hi = nxt
         if nd[lo:hi].any() and ng[lo:hi].any():
             d, d_idx = _padded(dets, det_img, lo, hi)
-            # y overlap is the same for both forms of a ground truth (only x is resized)
             g, g_idx = _padded(gts_regular, gt_img, lo, hi)
-            with np.errstate(invalid='ignore'):
-                ih = np.minimum(d[:, :, None, 3], g[:, None, :, 3]) - np.maximum(
-                    d[:, :, None, 1], g[:, None, :, 1])
-                area_d = ((d[..., 2] - d[..., 0]) * (d[..., 3] - d[..., 1]))[:, :, None]
-                iw = np.minimum(d[:, :, None, 2], g[:, None, :, 2]) - np.maximum(
-                    d[:, :, None, 0], g[:, None, :, 0])
-                inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
-                area_g = ((g[..., 2] - g[..., 0]) * (g[..., 3] - g[..., 1]))[:, None, :]
-                # candidates by a product a hair looser than thr; the exact ratio decides
-                hit = (inter > 0) & (inter >= (thr - 1e-9) * (area_d + area_g - inter))
-            i, a, b = np.nonzero(hit)
+            area_d = ((d[..., 2] - d[..., 0]) * (d[..., 3] - d[..., 1]))[:, :, None]
+            area_g = ((g[..., 2] - g[..., 0]) * (g[..., 3] - g[..., 1]))[:, None, :]
+            inter = _intersections(d, g)
+            # candidates by a product a hair looser than thr; the exact ratio decides
+            i, a, b = np.nonzero((inter > 0) & (
+                inter >= (thr - 1e-9) * (area_d + area_g - inter)))
             u = area_d[i, a, 0] + area_g[i, 0, b] - inter[i, a, b]
             out[0].append(d_idx[i, a]), out[1].append(g_idx[i, b])
             out[2].append(inter[i, a, b] / u)
-            if not any_ignore.any():
-                lo = hi
-                continue
-            gi = _padded(gts_ignore, gt_img, lo, hi)[0]
-            gi[~np.where(g_idx >= 0, any_ignore[np.maximum(g_idx, 0)], False)] = np.nan
-            with np.errstate(invalid='ignore'):
-                ih = np.minimum(d[:, :, None, 3], gi[:, None, :, 3]) - np.maximum(
-                    d[:, :, None, 1], gi[:, None, :, 1])
-                iw = np.minimum(d[:, :, None, 2], gi[:, None, :, 2]) - np.maximum(
-                    d[:, :, None, 0], gi[:, None, :, 0])
-                inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
-                hit = (inter > 0) & (inter >= (thr - 1e-9) * area_d)
-            i, a, b = np.nonzero(hit)
-            keep = inter[i, a, b] / area_d[i, a, 0] >= thr
-            out[3].append(d_idx[i, a][keep]), out[4].append(g_idx[i, b][keep])
+            if any_ignore.any():
+                gi = _padded(gts_ignore, gt_img, lo, hi)[0]
+                gi[~np.where(g_idx >= 0, any_ignore[np.maximum(g_idx, 0)], False)] = np.nan
+                inter = _intersections(d, gi)
+                i, a, b = np.nonzero((inter > 0) & (inter >= (thr - 1e-9) * area_d))
+                keep = inter[i, a, b] / area_d[i, a, 0] >= thr
+                out[3].append(d_idx[i, a][keep]), out[4].append(g_idx[i, b][keep])
         lo = hi
     reg_d, reg_g = _cat(out[0], np.int64), _cat(out[1], np.int64)
     reg_v = _cat(out[2], np.float64)
@@ -279,16 +276,7 @@ def roc_curve(scores: np.ndarray, dt_match: np.ndarray, num_gt: int,
     out image after image. Detections flagged -1 (ignore region) or -2 (not taking part)
     are left out.
     """
-    keep = np.asarray(dt_match) >= 0
-    s = np.asarray(scores, dtype=np.float64)[keep]
-    tp = np.asarray(dt_match)[keep] == 1
-    tp_c = np.cumsum(tp)
-    fp_c = np.cumsum(~tp)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        recall = tp_c / num_gt if num_gt else np.full(len(tp_c), np.nan)
-        precision = tp_c / np.maximum(tp_c + fp_c, 1)
-    return dict(fppi=fp_c / max(num_images, 1), miss_rate=1 - recall, score=s,
-                recall=recall, precision=precision)
+    return grouped_roc_curves(scores, dt_match, [0, len(scores)], [num_gt], [num_images])[0]
 
 
 def grouped_roc_curves(scores: np.ndarray, dt_match: np.ndarray, bounds: Sequence[int],

@@ -80,9 +80,10 @@ def _in_range(cam: int, n_frames: int, frame, boxes, scores, source, counts):
                        np.asarray(scores, dtype=np.float64)[ok][order], source, counts)
 
 
-def _gt_from_vbb(root: str, cam: int, n_frames: int) -> CameraBoxes:
+def _gt_from_vbb(root: str, cam: int, n_frames: Optional[int]) -> CameraBoxes:
     path = _vbb_path(root, cam)
     ann = load_vbb(path)
+    n_frames = ann.n_frames if n_frames is None else n_frames
     frames, boxes, skipped = [], [], 0
     for obj in ann.objects:
         if obj.hide or not _PERSON_RE.match(obj.label):
@@ -107,15 +108,16 @@ def load_benchmark_gt(root: str, cam, gt: str = HDA_BENCHMARK['gt'],
     """Ground truth of one camera: ``hda_detections/<gt>/cameraNN/Detections/allD.txt``
     (every row a regular person, the score column unused, as dbEval's ``loadGt``), or,
     when the release has none and ``build_from_vbb``, built from the vbb file by
-    :data:`GT_FROM_VBB_RULE` (``source`` says so)."""
+    :data:`GT_FROM_VBB_RULE` (``source`` says so). ``n_frames`` defaults to the vbb
+    file's ``nFrame`` (then ``.n_frames`` of the result)."""
     cam = int(camera_name(cam)[3:])
-    n_frames = benchmark_n_frames(root, cam) if n_frames is None else n_frames
     try:
         path = find_alld(root, gt, cam)
     except FileNotFoundError:
         if not build_from_vbb:
             raise
-        return _gt_from_vbb(root, cam, n_frames)
+        return _gt_from_vbb(root, cam, n_frames)  # reads the vbb file once, for both
+    n_frames = benchmark_n_frames(root, cam) if n_frames is None else n_frames
     a = read_alld(path)
     return _in_range(cam, n_frames, a.frame, a.boxes, np.zeros(len(a)), path, a.counts)
 
@@ -247,7 +249,13 @@ def evaluate_predictions(root: str, results: Sequence[tuple], gt: str = HDA_BENC
         by_cam.setdefault(int(cam), []).append((int(frame), boxes, scores))
     gts, dts, notes, built = [], [], [], []
     for cam in sorted(by_cam):
-        n_frames = benchmark_n_frames(root, cam)
+        g = load_benchmark_gt(root, cam, gt)
+        n_frames = g.n_frames
+        if g.from_vbb:
+            built.append(cam)
+        if g.counts.get('outside_frames'):
+            notes.append(f'cam{cam:02d}: {g.counts["outside_frames"]} ground-truth rows past '
+                         f'nFrame={n_frames} not read (as dbEval)')
         items = sorted(by_cam[cam], key=lambda x: x[0])
         past = [f for f, _, _ in items if not 1 <= f <= n_frames]
         if past:  # e.g. a _rev1 file longer than camNN.txt: dbEval never reads them
@@ -260,12 +268,6 @@ def evaluate_predictions(root: str, results: Sequence[tuple], gt: str = HDA_BENC
             notes.append(f'cam{cam:02d}: {n_frames - seen} of {n_frames} frames not in the '
                          'test set, scored as frames without detections (dbEval scores '
                          'every frame 1..nFrame)')
-        g = load_benchmark_gt(root, cam, gt, n_frames)
-        if g.from_vbb:
-            built.append(cam)
-        if g.counts.get('outside_frames'):
-            notes.append(f'cam{cam:02d}: {g.counts["outside_frames"]} ground-truth rows past '
-                         f'nFrame={n_frames} not read (as dbEval)')
         gts.append(g)
         boxes = [np.asarray(b, dtype=np.float64).reshape(-1, 4) for _, b, _ in items]
         scores = [np.asarray(x, dtype=np.float64).reshape(-1) for _, _, x in items]

@@ -23,7 +23,6 @@ from tqdm import tqdm
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from hda_plugin.datasets.layout import HDA_CAMERAS, HDA_LAYOUT, camera_name  # noqa: E402
 from hda_plugin.evaluation.hda_benchmark import (GT_FROM_VBB_RULE,  # noqa: E402
-                                                 benchmark_n_frames,
                                                  benchmark_table, evaluate_benchmark,
                                                  load_benchmark_dt, load_benchmark_gt)
 from hda_plugin.evaluation.protocols import HDA_BENCHMARK  # noqa: E402
@@ -106,8 +105,8 @@ def main(argv=None):
         cams, left = release_cameras(root)
     n_frames, gts, notes, built = {}, [], [], []
     for cam in tqdm(cams, desc='ground truth', unit='camera'):
-        n_frames[cam] = benchmark_n_frames(root, cam)
-        gt = load_benchmark_gt(root, cam, args.gt, n_frames[cam])
+        gt = load_benchmark_gt(root, cam, args.gt)
+        n_frames[cam] = gt.n_frames
         gts.append(gt)
         if gt.from_vbb:
             built.append(cam)
