@@ -102,5 +102,5 @@ def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: MissRateM
             visibility=g['visibility'][~g['ignore']])
         out.append(dict(img_path=r['img_path'], camera=camera, boxes=boxes[kept], scores=s,
                         dt_match=match, num_gt=n_gt, gt_boxes=regular, gt_match=gt_match,
-                        ignore_boxes=ignored))
+                        ignore_boxes=ignored, outside_setting=int((~kept).sum())))
     return out

@@ -121,6 +121,8 @@ def main():
                 box(img, b, color, 2 if m >= 0 else 1, f'{s:.2f}')
                 counts[{1: 'true positives', 0: 'false positives',
                         -1: 'on ignore regions'}[int(m)]] += 1
+            if e['outside_setting']:  # outside the setting's height range: not drawn
+                counts['detections outside the setting (not drawn)'] += e['outside_setting']
             legend(img, [(f'{cam} {osp.basename(path)}', WHITE), ('TP', GREEN), ('FP', RED),
                          ('miss', ORANGE), ('ignore', GREY)])
         out = osp.join(args.out_dir, cam, osp.splitext(osp.basename(path.split('?')[0]))[0]
