@@ -27,7 +27,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import hda_plugin  # noqa: E402,F401
 from hda_plugin.datasets.frames import extract_release  # noqa: E402
-from hda_plugin.datasets.synthetic_hda import make_synthetic_hda  # noqa: E402
+from hda_plugin.testing import make_synthetic_hda  # noqa: E402
 
 DEMO = osp.join(ROOT, 'configs', 'ssdlite_mobilenetv2-w0.5_1xb8-1150it_synthetic-hda-cpu.py')
 DIAGNOSTIC = ('DatasetSanityHook', 'AnchorCoverageHook', 'PositiveAnchorHook',

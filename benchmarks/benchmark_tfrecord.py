@@ -86,7 +86,7 @@ def frame_pool(work_dir):
     """A pool of encoded synthetic HDA frames and their boxes (the decode cost is real)."""
     from hda_plugin.datasets import HDADataset
     from hda_plugin.datasets.frames import extract_release
-    from hda_plugin.datasets.synthetic_hda import make_synthetic_hda
+    from hda_plugin.testing import make_synthetic_hda
     root = osp.join(work_dir, 'release')
     if not osp.isdir(osp.join(root, 'hda_frames')):
         make_synthetic_hda(root, [17, 50], frames=10, seed=1, progress=False)

@@ -21,7 +21,7 @@ def synthetic_release(tmp_path_factory):
     """A small synthetic HDA release with extracted frames: cameras 17, 19 (640x480), 50
     (1280x800), 6 frames each."""
     from hda_plugin.datasets.frames import extract_release
-    from hda_plugin.datasets.synthetic_hda import make_synthetic_hda
+    from hda_plugin.testing import make_synthetic_hda
     root = str(tmp_path_factory.mktemp('synthetic_hda'))
     make_synthetic_hda(root, [17, 19, 50], frames=6, seed=3, progress=False)
     extract_release(root, [17, 19, 50], progress=False)

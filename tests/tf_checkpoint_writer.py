@@ -1,5 +1,5 @@
 """A minimal TensorFlow V2 checkpoint writer for tests that need checkpoints too large to
-commit (a full-size VGG16). Format as in hda_plugin/models/tf_checkpoint.py: one data
+commit (a full-size VGG16). Format as in hda_plugin/fileio/tf_checkpoint.py: one data
 block, an index block, an empty metaindex block and the footer; no prefix compression.
 The reader it feeds is checked against files written by real TensorFlow
 (tests/fixtures/tfslim_vgg16), and test_models checks this writer's output round-trips.
@@ -8,7 +8,7 @@ import struct
 
 import numpy as np
 
-from hda_plugin.datasets.tfrecord_io import masked_crc32c
+from hda_plugin.fileio.tfrecord import masked_crc32c
 
 _DTYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 2, np.dtype(np.int32): 3,
            np.dtype(np.int64): 9}

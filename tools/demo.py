@@ -21,7 +21,7 @@ from mmengine.runner import Runner
 
 import hda_plugin  # noqa: F401
 from hda_plugin.datasets.frames import extract_release
-from hda_plugin.datasets.synthetic_hda import make_synthetic_hda
+from hda_plugin.testing import make_synthetic_hda
 
 DEFAULT_CONFIG = 'configs/ssdlite_mobilenetv2-w0.5_1xb8-1150it_synthetic-hda-cpu.py'
 

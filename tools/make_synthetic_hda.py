@@ -10,7 +10,7 @@ The release has the real layout (``hda_image_sequences_matlab/cameraNN.seq``,
 import argparse
 import time
 
-from hda_plugin.datasets.synthetic_hda import DEFAULT_CAMERAS, make_synthetic_hda
+from hda_plugin.testing import DEFAULT_CAMERAS, make_synthetic_hda
 
 
 def parse_args():
@@ -51,7 +51,7 @@ def write_preview(root, cameras, frame, out_path, tile=(480, 320), cols=3):
     import cv2
     import numpy as np
 
-    from hda_plugin.datasets import SeqReader, load_vbb
+    from hda_plugin.fileio import SeqReader, load_vbb
     from hda_plugin.datasets.layout import HDA_LAYOUT, camera_name, seq_filename
     tiles = []
     for cam in cameras:

@@ -4,7 +4,7 @@ import os.path as osp
 from typing import Optional, Sequence
 
 from .layout import HDA_LAYOUT, camera_name, frame_filename, seq_filename
-from .seq import SeqFormatError, SeqReader
+from ..fileio.seq import SeqFormatError, SeqReader
 
 __all__ = ['extract_camera', 'extract_release', 'find_cameras']
 

@@ -11,7 +11,7 @@ from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
 from .layout import HDA_LAYOUT, camera_name, frame_filename
-from .vbb import load_vbb
+from ..fileio.vbb import load_vbb
 
 __all__ = ['HDADataset']
 

@@ -18,7 +18,7 @@ from typing import Dict, Iterable, Optional, Union
 import numpy as np
 
 from .layout import HDA_LAYOUT, camera_name
-from .text_format_error import TextFormatError
+from ..fileio.text_format_error import TextFormatError
 
 __all__ = ['AllDFormatError', 'AllD', 'alld_path', 'find_alld', 'read_alld', 'write_alld',
            'format_alld_row']

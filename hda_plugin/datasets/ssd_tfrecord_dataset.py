@@ -11,9 +11,9 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import BaseStorageBackend, register_backend
 from mmengine.logging import print_log
 
-from .tfrecord_io import (TFRecordError, find_shards, image_format_from_bytes,
-                          image_size_from_bytes, load_shard_index, parse_ssd_example,
-                          read_record)
+from ..fileio.tf_example import (image_format_from_bytes, image_size_from_bytes,
+                                parse_ssd_example)
+from ..fileio.tfrecord import TFRecordError, find_shards, load_shard_index, read_record
 
 __all__ = ['SSDTFRecordDataset', 'TFRecordImageBackend', 'tfrecord_uri']
 

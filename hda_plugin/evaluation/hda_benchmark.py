@@ -16,7 +16,7 @@ import numpy as np
 
 from ..datasets.hda_detections import find_alld, read_alld
 from ..datasets.layout import HDA_LAYOUT, camera_name
-from ..datasets.vbb import load_vbb
+from ..fileio.vbb import load_vbb
 from .functional import (REF_FPPI, grouped_roc_curves, log_average_miss_rate, match_batch,
                          resize_xywh_to_aspect, roc_curve)
 from .protocols import HDA_BENCHMARK

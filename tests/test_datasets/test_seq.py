@@ -6,7 +6,7 @@ import pytest
 
 from hda_plugin.datasets.frames import extract_camera
 from hda_plugin.datasets.layout import HDA_LAYOUT
-from hda_plugin.datasets.seq import SeqFormatError, SeqReader, write_seq
+from hda_plugin.fileio.seq import SeqFormatError, SeqReader, write_seq
 
 
 def _frames(n, w=64, h=48):

@@ -9,7 +9,7 @@ import pytest
 from tfrecord.writer import TFRecordWriter
 
 from hda_plugin.datasets.ssd_tfrecord_dataset import SSDTFRecordDataset
-from hda_plugin.datasets.tfrecord_io import TFRecordError, build_shard_index, load_shard_index
+from hda_plugin.fileio.tfrecord import TFRecordError, build_shard_index, load_shard_index
 
 FIXTURE = osp.join(osp.dirname(osp.dirname(__file__)), 'fixtures', 'ssd_tf')
 PIPE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),

@@ -3,9 +3,10 @@ import os
 
 import numpy as np
 
-from hda_plugin.datasets import HDADataset, SeqReader, load_vbb
+from hda_plugin.datasets import HDADataset
+from hda_plugin.fileio import SeqReader, load_vbb
 from hda_plugin.datasets.layout import HDA_LAYOUT
-from hda_plugin.datasets.synthetic_hda import make_synthetic_hda
+from hda_plugin.testing import make_synthetic_hda
 
 
 def _digest(root):

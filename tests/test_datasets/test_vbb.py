@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hda_plugin.datasets.vbb import (VbbAnnotation, VbbFormatError, VbbObject, dump_vbb,
+from hda_plugin.fileio.vbb import (VbbAnnotation, VbbFormatError, VbbObject, dump_vbb,
                                      load_vbb, parse_vbb)
 
 GOOD = """% vbb version=1.400000

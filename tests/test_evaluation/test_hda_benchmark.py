@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hda_plugin.datasets import AllDFormatError, read_alld, write_alld
-from hda_plugin.datasets.vbb import VbbAnnotation, VbbObject, dump_vbb
+from hda_plugin.fileio.vbb import VbbAnnotation, VbbObject, dump_vbb
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import hda_reference as ref  # noqa: E402

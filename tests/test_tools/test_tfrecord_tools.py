@@ -63,7 +63,7 @@ def test_inspect_flags_label_15_against_num_classes(voc_shards):
 
 def test_inspect_reports_crc_error_and_goes_on(voc_shards, tmp_path):
     import shutil
-    from hda_plugin.datasets.tfrecord_io import build_shard_index
+    from hda_plugin.fileio.tfrecord import build_shard_index
     bad = tmp_path / 'bad_000.tfrecord'
     shutil.copy(osp.join(voc_shards, 'hda_train_000.tfrecord'), bad)
     idx = build_shard_index(str(bad))

@@ -14,15 +14,15 @@ import argparse
 import glob
 import json
 import os
-import struct
 import sys
 from collections import Counter
 
 import numpy as np
 from tqdm import tqdm
 
-from hda_plugin.datasets.tfrecord_io import (image_format_from_bytes, image_size_from_bytes,
-                                             masked_crc32c, parse_ssd_example)
+from hda_plugin.fileio.tf_example import (image_format_from_bytes, image_size_from_bytes,
+                                          parse_ssd_example)
+from hda_plugin.fileio.tfrecord import iter_records
 
 
 def parse_args():
@@ -35,33 +35,19 @@ def parse_args():
 
 
 def scan_shard(path, stats, progress):
-    size = os.path.getsize(path)
+    """Scans one shard with the dataset's own framing parser, reporting instead of raising."""
     n = 0
-    with open(path, 'rb') as f:
-        pos = 0
-        while pos < size:
-            head = f.read(12)
-            if len(head) < 12 or masked_crc32c(head[:8]) != struct.unpack('<I', head[8:12])[0]:
-                stats['errors'].append(f'{path}: record {n} at byte offset {pos}: '
-                                       + ('truncated header' if len(head) < 12 else
-                                          'length CRC mismatch') + '; rest of shard unreadable')
+    for rec in iter_records(path, strict=False):
+        if rec.error is not None:
+            stats['errors'].append(str(rec.error) + ('' if not rec.error.fatal else
+                                                     ' The rest of the shard is unreadable.'))
+            if rec.error.fatal:
                 break
-            length = struct.unpack('<Q', head[:8])[0]
-            body = f.read(length + 4)
-            if len(body) < length + 4:
-                stats['errors'].append(f'{path}: record {n} at byte offset {pos}: truncated '
-                                       f'({len(body)} of {length + 4} bytes)')
-                break
-            data = body[:length]
-            if masked_crc32c(data) != struct.unpack('<I', body[length:])[0]:
-                stats['errors'].append(f'{path}: record {n} at byte offset {pos}: data CRC '
-                                       'mismatch')
-                stats['crc_errors'] += 1
-            else:
-                inspect_record(path, n, data, stats)
-            n += 1
-            pos += 12 + length + 4
-            progress.update(1)
+            stats['crc_errors'] += 1
+        else:
+            inspect_record(path, rec.index, rec.data, stats)
+        n += 1
+        progress.update(1)
     return n
 
 

@@ -14,7 +14,7 @@ import time
 
 from hda_plugin.datasets.frames import extract_camera, find_cameras
 from hda_plugin.datasets.layout import camera_name
-from hda_plugin.datasets.seq import SeqFormatError
+from hda_plugin.fileio.seq import SeqFormatError
 
 
 def parse_args():

@@ -19,7 +19,7 @@ from mmengine.fileio import get
 from tqdm import tqdm
 
 from hda_plugin.datasets import SSDTFRecordDataset
-from hda_plugin.datasets.tfrecord_io import image_format_from_bytes
+from hda_plugin.fileio.tf_example import image_format_from_bytes
 
 
 def parse_args():

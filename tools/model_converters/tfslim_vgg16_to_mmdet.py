@@ -21,8 +21,8 @@ import argparse
 import os.path as osp
 import sys
 
-from hda_plugin.models import (ConversionError, TFCheckpointError, convert_tfslim_vgg16,
-                               read_tf_checkpoint, save_backbone_checkpoint)
+from hda_plugin.fileio import TFCheckpointError, read_tf_checkpoint
+from hda_plugin.models import ConversionError, convert_tfslim_vgg16, save_backbone_checkpoint
 
 
 def parse_args(argv=None):

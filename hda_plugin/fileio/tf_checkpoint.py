@@ -30,7 +30,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from ..datasets.tfrecord_io import masked_crc32c
+from .tfrecord import masked_crc32c
 
 __all__ = ['TFCheckpointError', 'TFCheckpoint', 'read_tf_checkpoint', 'resolve_checkpoint']
 
