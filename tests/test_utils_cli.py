@@ -8,7 +8,8 @@ import pytest
 from mmengine.config import Config
 
 from conftest import ROOT, run_env
-from hda_plugin.utils import CfgOptionError, check_cfg_options, explain_weights
+from hda_plugin.utils import CfgOptionError, check_cfg_options
+from hda_plugin.utils.weights_report import explain_weights
 
 DEMO_CFG = osp.join(ROOT, 'configs', 'ssdlite_mobilenetv2-w0.5_1xb8-1150it_synthetic-hda-cpu.py')
 
@@ -126,7 +127,7 @@ def test_config_variable_override_is_an_error():
     dataset dicts when it was read): an error naming the copies, not a silent no-op."""
     from mmengine.config import Config
 
-    from hda_plugin.utils.cli import CfgOptionError, check_cfg_options
+    from hda_plugin.utils import CfgOptionError, check_cfg_options
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'ssd512_hda.py'))
     with pytest.raises(CfgOptionError, match=r'"data_root" is a variable of the config file.*'
                                              r'train_dataloader\.dataset\.dataset\.data_root'):

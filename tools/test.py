@@ -16,8 +16,8 @@ from mmengine.runner import Runner
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.compat import init_cpu_distributed
 from hda_plugin.evaluation import DumpHDADetections
-from hda_plugin.utils import add_common_args, load_config
-from hda_plugin.utils.cli import inner_dataset_cfg
+from hda_plugin.utils import inner_dataset_cfg
+from hda_plugin.utils.cli import add_common_args, config_from_args
 
 
 def parse_args():
@@ -42,7 +42,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
+    cfg = config_from_args(args)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist.')
     cfg.load_from = args.checkpoint

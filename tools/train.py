@@ -14,7 +14,8 @@ from mmengine.runner import Runner
 
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.compat import init_cpu_distributed
-from hda_plugin.utils import add_common_args, explain_weights, load_config
+from hda_plugin.utils.weights_report import explain_weights
+from hda_plugin.utils.cli import add_common_args, config_from_args
 
 
 def parse_args():
@@ -33,7 +34,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
+    cfg = config_from_args(args)
 
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

@@ -5,6 +5,7 @@ from typing import Optional, Sequence
 
 from .layout import HDA_LAYOUT, camera_name, frame_filename, seq_filename
 from ..fileio.seq import SeqFormatError, SeqReader
+from ..utils.table import format_table
 
 __all__ = ['extract_camera', 'extract_release', 'find_cameras']
 
@@ -68,8 +69,8 @@ def extract_release(root: str, cameras: Optional[Sequence] = None, progress: boo
     for cam in cams:
         results[camera_name(cam)] = extract_camera(root, cam, progress=progress)
     if progress:
-        print(f'{"camera":<8}{"codec":>6}{"size":>11}{"padding":>8}{"frames":>8}  folder')
-        for cam, r in results.items():
-            print(f'{cam:<8}{r["codec"]:>6}{r["size"]:>11}{r["padding"]:>8}{r["frames"]:>8}  '
-                  f'{r["out_dir"]}')
+        print('\n'.join(format_table(
+            ('camera', 'codec', 'size', 'padding', 'frames', 'folder'),
+            [(cam, r['codec'], r['size'], r['padding'], r['frames'], r['out_dir'])
+             for cam, r in results.items()], align='lrrrrl', indent='')))
     return results

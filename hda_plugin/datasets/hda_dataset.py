@@ -12,6 +12,7 @@ from mmengine.logging import print_log
 
 from .layout import HDA_LAYOUT, camera_name, frame_filename
 from ..fileio.vbb import load_vbb
+from .filtering import apply_filter_cfg
 
 __all__ = ['HDADataset']
 
@@ -248,18 +249,7 @@ class HDADataset(BaseDetDataset):
     # ----------------------------------------------------------------------------------
     def filter_data(self) -> List[dict]:
         """Applies ``filter_cfg`` (``filter_empty_gt``, ``min_size``), counting what it drops."""
-        data = self.data_list
-        dropped = 0
-        if not self.test_mode and self.filter_cfg:
-            keep_empty = not self.filter_cfg.get('filter_empty_gt', False)
-            min_size = self.filter_cfg.get('min_size', 0)
-            kept = []
-            for d in data:
-                has_gt = any(not i['ignore_flag'] for i in d['instances'])
-                if (keep_empty or has_gt) and min(d['width'], d['height']) >= min_size:
-                    kept.append(d)
-            dropped = len(data) - len(kept)
-            data = kept
+        data, dropped = apply_filter_cfg(self.data_list, self.filter_cfg, self.test_mode)
         self._log_summary(len(data), dropped)
         if not data:
             raise ValueError(

@@ -1,8 +1,11 @@
 """Where things live in an HDA release root (``HDA_Dataset_V1.3/``), and their names."""
-from typing import Union
+import re
+from typing import Mapping, Union
 
 __all__ = ['HDA_LAYOUT', 'HDA_CAMERAS', 'BENCHMARK_EXCLUDED_CAMERAS', 'camera_name',
-           'frame_filename', 'seq_filename']
+           'frame_filename', 'seq_filename', 'camera_of', 'sample_camera']
+
+_CAMERA_RE = re.compile(r'cam(?:era)?0*(\d+)', re.IGNORECASE)
 
 #: Folders of a release, relative to its root. ``frames`` is written by
 #: ``tools/dataset_converters/hda_seq_to_frames.py``.
@@ -39,3 +42,17 @@ def seq_filename(cam: Union[int, str]) -> str:
 def frame_filename(frame: int, ext: str = 'jpg') -> str:
     """File name of a 1-based vbb frame number: frame N is the ``.seq``'s image N-1."""
     return f'I{frame:05d}.{ext}'
+
+
+def camera_of(path: str) -> str:
+    """``'cam60'`` from a path such as ``.../hda_frames/cam60/I00001.jpg`` (``'all'`` when
+    the path names no camera)."""
+    found = _CAMERA_RE.findall(path or '')
+    return f'cam{int(found[-1]):02d}' if found else 'all'
+
+
+def sample_camera(sample: Mapping) -> str:
+    """The camera of a data sample or data info: its own ``camera`` field (set by both
+    datasets, carried by ``PackHDADetInputs``), else :func:`camera_of` its image path."""
+    cam = sample.get('camera')
+    return str(cam) if cam else camera_of(sample.get('img_path', ''))

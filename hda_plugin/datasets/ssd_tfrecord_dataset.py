@@ -13,7 +13,10 @@ from mmengine.logging import print_log
 
 from ..fileio.tf_example import (image_format_from_bytes, image_size_from_bytes,
                                 parse_ssd_example)
+from .filtering import apply_filter_cfg
+from .layout import camera_of
 from ..fileio.tfrecord import TFRecordError, find_shards, load_shard_index, read_record
+from ..utils.table import format_table
 
 __all__ = ['SSDTFRecordDataset', 'TFRecordImageBackend', 'tfrecord_uri']
 
@@ -155,7 +158,8 @@ class SSDTFRecordDataset(BaseDetDataset):
                     data_list.append(dict(
                         img_path=tfrecord_uri(path, r, off, length, self.verify_crc),
                         img_id=f'{osp.basename(path)}#{r}', height=height, width=width,
-                        instances=instances, shard=osp.basename(path), record=r))
+                        instances=instances, shard=osp.basename(path), record=r,
+                        camera=camera_of(osp.basename(path))))
             finally:
                 os.close(fd)
         self._report(shards, table, st, shape_mismatch, formats, classes)
@@ -190,15 +194,16 @@ class SSDTFRecordDataset(BaseDetDataset):
                  f'matching {self.file_pattern} under {self.data_root}',
                  'label mapping (label_map={}):'.format(
                      self.label_map if self.label_map is not None else
-                     'None: by label_text to the classes'),
-                 f'  {"id":>5}  {"label_text":<16} {"target class":<16} {"boxes":>8}']
-        unknown = []
+                     'None: by label_text to the classes')]
+        unknown, cells = [], []
         for (lab, txt, target), n in sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][1])):
             shown = target if target else ('(dropped by label_map)' if target == '' else
                                             '(UNMAPPED)')
-            lines.append(f'  {lab:>5}  {txt!r:<16} {shown:<16} {n:>8}')
+            cells.append((lab, repr(txt), shown, n))
             if target is None:
                 unknown.append((lab, txt, n))
+        lines += format_table(('id', 'label_text', 'target class', 'boxes'), cells,
+                              align='rllr')
         lines.append(f'boxes: {st["boxes"]}, clipped to the image: {st["clipped"]}, dropped as '
                      f'degenerate: {st["degenerate"]}, difficult (ignored): {st["difficult"]}')
         lines.append('image format declared -> real: ' + ', '.join(
@@ -237,12 +242,7 @@ class SSDTFRecordDataset(BaseDetDataset):
         """Applies ``filter_cfg`` (``filter_empty_gt``, ``min_size``) and counts the removals."""
         if self.test_mode or not self.filter_cfg:
             return self.data_list
-        keep_empty = not self.filter_cfg.get('filter_empty_gt', False)
-        min_size = self.filter_cfg.get('min_size', 0)
-        kept = [d for d in self.data_list
-                if (keep_empty or any(not i['ignore_flag'] for i in d['instances']))
-                and min(d['width'], d['height']) >= min_size]
-        removed = len(self.data_list) - len(kept)
+        kept, removed = apply_filter_cfg(self.data_list, self.filter_cfg, self.test_mode)
         self.load_summary['filtered'] = removed
         print_log(f'SSDTFRecordDataset: {len(kept)} records kept, {removed} removed by '
                   f'filter_cfg={self.filter_cfg}', logger='current')

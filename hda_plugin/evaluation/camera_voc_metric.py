@@ -6,7 +6,8 @@ from mmdet.evaluation.functional import eval_map
 from mmdet.registry import METRICS
 from mmengine.logging import MMLogger
 
-from .miss_rate_metric import camera_of
+from ..datasets.layout import sample_camera
+from ..utils.table import format_table
 
 __all__ = ['CameraVOCMetric']
 
@@ -22,7 +23,7 @@ class CameraVOCMetric(VOCMetric):
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             super().process(data_batch, [sample])
-            self.results[-1] = self.results[-1] + (camera_of(sample.get('img_path', '')), )
+            self.results[-1] = self.results[-1] + (sample_camera(sample), )
 
     def compute_metrics(self, results: list) -> dict:
         out = super().compute_metrics([r[:2] for r in results])
@@ -41,9 +42,9 @@ class CameraVOCMetric(VOCMetric):
                 aps.append(ap)
             rows.append((cam, len(gts), aps))
         if rows:
-            head = ''.join(f'{"AP" + str(int(t * 100)):>8}' for t in self.iou_thrs)
+            table = format_table(
+                ['camera', 'images'] + [f'AP{int(t * 100)}' for t in self.iou_thrs],
+                [[c, n] + [f'{a:.3f}' for a in aps] for c, n, aps in rows])
             MMLogger.get_current_instance().info(
-                f'VOC AP per camera ({self.eval_mode}):\n  {"camera":<8}{"images":>7}{head}\n'
-                + '\n'.join(f'  {c:<8}{n:>7}' + ''.join(f'{a:>8.3f}' for a in aps)
-                            for c, n, aps in rows))
+                f'VOC AP per camera ({self.eval_mode}):\n' + '\n'.join(table))
         return out

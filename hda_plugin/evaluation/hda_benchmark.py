@@ -20,6 +20,7 @@ from ..fileio.vbb import load_vbb
 from .functional import (REF_FPPI, grouped_roc_curves, log_average_miss_rate, match_batch,
                          resize_xywh_to_aspect, roc_curve)
 from .protocols import HDA_BENCHMARK
+from ..utils.table import format_table
 
 __all__ = ['CameraBoxes', 'benchmark_n_frames', 'load_benchmark_gt', 'load_benchmark_dt',
            'evaluate_benchmark', 'evaluate_predictions', 'benchmark_table', 'GT_FROM_VBB_RULE']
@@ -286,10 +287,7 @@ def evaluate_predictions(root: str, results: Sequence[tuple], gt: str = HDA_BENC
 
 def benchmark_table(results: 'OrderedDict[str, dict]', title: str) -> List[str]:
     """Lines of a per-camera table of :func:`evaluate_benchmark` results."""
-    lines = [title, f'  {"cameras":<10} {"frames":>7} {"persons":>8} {"dets>=40px":>10} '
-                    f'{"MR-2":>7} {"MR@0.1":>7}']
-    for name, r in results.items():
-        label = 'pool' if name == 'pool' else name
-        lines.append(f'  {label:<10} {r["num_images"]:>7} {r["num_gt"]:>8} {r["num_dt"]:>10} '
-                     f'{r["mr2"]:>7.1%} {r["ref_miss_rate"][4]:>7.1%}')
-    return lines
+    return [title] + format_table(
+        ('cameras', 'frames', 'persons', 'dets>=40px', 'MR-2', 'MR@0.1'),
+        [(name, r['num_images'], r['num_gt'], r['num_dt'], f'{r["mr2"]:.1%}',
+          f'{r["ref_miss_rate"][4]:.1%}') for name, r in results.items()])

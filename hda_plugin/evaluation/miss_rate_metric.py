@@ -9,24 +9,18 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from ..datasets.layout import sample_camera
 from .caltech import evaluate_caltech, setting_masks
 from .functional import (REF_FPPI, log_average_miss_rate, match_batch, miss_rate_fppi,
                          resize_to_aspect)
 from .hda_benchmark import benchmark_table, evaluate_predictions
 from .protocols import HDA_BENCHMARK, caltech_setting
+from ..utils.table import format_table
 
-__all__ = ['MissRateMetric', 'camera_of', 'hda_frame_of', 'xyxy_to_xywh']
+__all__ = ['MissRateMetric', 'hda_frame_of', 'xyxy_to_xywh']
 
-_CAMERA_RE = re.compile(r'cam(?:era)?0*(\d+)', re.IGNORECASE)
 _IMG_ID_RE = re.compile(r'^cam(\d+)_(\d+)$')
 INF = float('inf')
-
-
-def camera_of(img_path: str) -> str:
-    """``'cam60'`` from a path such as ``.../hda_frames/cam60/I00001.jpg`` (``'all'`` when
-    the path names no camera)."""
-    found = _CAMERA_RE.findall(img_path or '')
-    return f'cam{int(found[-1]):02d}' if found else 'all'
 
 
 def hda_frame_of(sample: dict) -> Tuple[int, int]:
@@ -162,15 +156,8 @@ class MissRateMetric(BaseMetric):
             ign = sample.get('ignored_instances', {})
             ign_boxes = _np(ign['bboxes']).reshape(-1, 4) if 'bboxes' in ign else \
                 np.zeros((0, 4))
-            self.results.append((self._camera(sample), dets.astype(np.float32),
+            self.results.append((sample_camera(sample), dets.astype(np.float32),
                                  scores.astype(np.float32), gt_boxes, vis, ign_boxes))
-
-    @staticmethod
-    def _camera(sample: dict) -> str:
-        found = _IMG_ID_RE.match(str(sample.get('img_id', '')))
-        if found:
-            return f'cam{int(found.group(1)):02d}'
-        return camera_of(sample.get('img_path', ''))
 
     def compute_metrics(self, results: list) -> dict:
         if self.protocol == 'hda-benchmark':
@@ -209,17 +196,17 @@ class MissRateMetric(BaseMetric):
         cams = list(OrderedDict.fromkeys(r[1] for r in rows if r[1] != 'all'))
         lines = [f'log-average miss rate, protocol caltech ({what}; ignore regions by '
                  f'intersection over the detection; aspect ratio {self.aspect_ratio}; MR-2: '
-                 f'FPPI 1e-2..1e0, MR-4: 1e-4..1e0; {rows[0][2] if rows else 0} images):',
-                 f'  {"setting":<13} {"persons":>8} {"MR-2":>7} {"MR-4":>7} {"MR@0.1":>7}' +
-                 ''.join(f' {c + " MR-2":>11}' for c in cams)]
+                 f'FPPI 1e-2..1e0, MR-4: 1e-4..1e0; {rows[0][2] if rows else 0} images):']
         by_setting = OrderedDict()
         for r in rows:
             by_setting.setdefault(r[0], {})[r[1]] = r
+        table = []
         for name, per_cam in by_setting.items():
             _, _, _, g, mr2, mr4, mr01 = per_cam['all']
-            lines.append(f'  {name or "-":<13} {g:>8} {mr2:>7.1%} {mr4:>7.1%} {mr01:>7.1%}' +
-                         ''.join(f' {per_cam[c][4]:>11.1%}' if c in per_cam else
-                                 f' {"-":>11}' for c in cams))
+            table.append([name or '-', g, f'{mr2:.1%}', f'{mr4:.1%}', f'{mr01:.1%}'] +
+                         [f'{per_cam[c][4]:.1%}' if c in per_cam else '-' for c in cams])
+        lines += format_table(['setting', 'persons', 'MR-2', 'MR-4', 'MR@0.1'] +
+                              [f'{c} MR-2' for c in cams], table)
         return '\n'.join(lines)
 
     # --- offline use (tools/analysis: plot_curves, browse_dataset) -------------------

@@ -10,8 +10,9 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from ..utils.cli import inner_dataset_cfg
-from .miss_rate_metric import MissRateMetric, camera_of
+from ..utils.config import inner_dataset_cfg
+from ..datasets.layout import sample_camera
+from .miss_rate_metric import MissRateMetric
 
 __all__ = ['load_ground_truth', 'load_results', 'metric_from_config', 'evaluate_results',
            'default_setting']
@@ -38,7 +39,7 @@ def load_ground_truth(cfg: Config, split: str = 'test',
         ignore = np.array([bool(x.get('ignore_flag', 0)) for x in inst], dtype=bool)
         vis = np.array([float(x.get('visibility', np.nan)) for x in inst], dtype=np.float64)
         gt[info['img_path']] = dict(boxes=boxes, ignore=ignore, visibility=vis,
-                                    camera=camera_of(info['img_path']),
+                                    camera=sample_camera(info),
                                     width=info.get('width'), height=info.get('height'))
     return gt
 

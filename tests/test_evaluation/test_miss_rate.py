@@ -8,7 +8,8 @@ import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
-from hda_plugin.evaluation import (REF_FPPI, MissRateMetric, camera_of,
+from hda_plugin.datasets.layout import camera_of, sample_camera
+from hda_plugin.evaluation import (REF_FPPI, MissRateMetric,
                                    log_average_miss_rate, match_image, miss_rate_fppi)
 
 
@@ -230,6 +231,13 @@ def test_camera_of_paths():
     assert camera_of('/data/hda_frames/cam60/I00012.jpg') == 'cam60'
     assert camera_of('tfrecord://x.tfrecord?camera02_frame') == 'cam02'
     assert camera_of('img.jpg') == 'all'
+
+
+def test_sample_camera_prefers_the_samples_own_field():
+    # the field wins over a path that names another camera; the path is the fallback
+    assert sample_camera(dict(camera='cam54', img_path='/x/cam60/I00001.jpg')) == 'cam54'
+    assert sample_camera(dict(img_path='/x/hda_frames/cam60/I00001.jpg')) == 'cam60'
+    assert sample_camera(dict(camera='', img_path='img.jpg')) == 'all'
 
 
 def test_height_range_and_aspect_ratio_options():

@@ -10,7 +10,7 @@ inputs of unit scale) makes them hundreds of times larger on std-1 normalised pi
 import numpy as np
 import torch
 
-WIDTHS = (64, 128, 256, 512, 512)
+from hda_plugin.models.vgg_weights import VGG16_WIDTHS as WIDTHS  # noqa: E402
 REPEATS = (2, 2, 3, 3, 3)
 
 

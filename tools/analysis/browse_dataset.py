@@ -26,8 +26,7 @@ import hda_plugin  # noqa: F401
 from hda_plugin.evaluation.results import (default_setting, evaluate_results,
                                            load_ground_truth, load_results,
                                            metric_from_config)
-from hda_plugin.utils import load_config
-from hda_plugin.utils.cli import DictAction
+from hda_plugin.utils.cli import add_cfg_options, config_from_args
 
 # BGR
 GREEN, RED, ORANGE, GREY, WHITE = (60, 200, 60), (40, 40, 230), (0, 150, 255), (170, 170, 170), \
@@ -46,10 +45,8 @@ def parse_args():
     p.add_argument('--out-dir', required=True)
     p.add_argument('--setting', help='caltech setting to match in (default: the config\'s '
                    'first, Reasonable in the HDA configs)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='as in tools/test.py (keys checked)')
+    add_cfg_options(p)
     args = p.parse_args()
-    args.work_dir, args.launcher, args.local_rank = None, 'none', 0
     return args
 
 
@@ -77,7 +74,7 @@ def pick(paths, num):
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
+    cfg = config_from_args(args)
     split = 'test' if args.results else args.split
     gt = load_ground_truth(cfg, split, None if args.results else args.cameras)
     by_cam = defaultdict(list)

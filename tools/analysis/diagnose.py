@@ -5,7 +5,8 @@
 
 Builds the config (``--cfg-options`` checked as in tools/train.py), runs the before-training
 checks (DatasetSanityHook, AnchorCoverageHook), then ``--iters`` training iterations with
-PositiveAnchorHook and WeightHealthHook watching every iteration, and prints one report.
+PositiveAnchorHook, NonFiniteLossHook, DivergenceHook and WeightHealthHook watching every
+iteration, and prints one report.
 Nothing is saved but the log (in a temporary work dir unless ``--work-dir``).
 
 Exit status: 0 when healthy (warnings allowed), 1 when a problem would make training
@@ -30,11 +31,11 @@ from mmengine.runner import Runner
 
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.engine.hooks import DiagnosticHook, Finding, TrainingDiagnosisError
-from hda_plugin.utils import add_common_args, load_config
-from hda_plugin.utils.cli import inner_dataset_cfg
+from hda_plugin.utils import inner_dataset_cfg
+from hda_plugin.utils.cli import add_common_args, config_from_args
 
 BEFORE_TRAIN = ('DatasetSanityHook', 'AnchorCoverageHook')
-DURING_TRAIN = ('PositiveAnchorHook', 'WeightHealthHook')
+DURING_TRAIN = ('PositiveAnchorHook', 'NonFiniteLossHook', 'DivergenceHook', 'WeightHealthHook')
 
 
 class _SkipIterations(Exception):
@@ -142,7 +143,7 @@ def dry_run_config(cfg, args):
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
+    cfg = config_from_args(args)
     run_cfg = dry_run_config(cfg, args)
     findings, recorder, crash, skipped = [], _Recorder(), None, False
     runner = None

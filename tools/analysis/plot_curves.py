@@ -28,8 +28,7 @@ from hda_plugin.evaluation import REF_FPPI  # noqa: E402
 from hda_plugin.evaluation.results import (default_setting, evaluate_results,  # noqa: E402
                                            load_ground_truth, load_results,
                                            metric_from_config)
-from hda_plugin.utils import load_config  # noqa: E402
-from hda_plugin.utils.cli import DictAction  # noqa: E402
+from hda_plugin.utils.cli import add_cfg_options, config_from_args  # noqa: E402
 
 
 def parse_args():
@@ -40,10 +39,8 @@ def parse_args():
     p.add_argument('--out-dir', required=True)
     p.add_argument('--setting', help='caltech setting the curves are drawn in (default: the '
                    "config's first, Reasonable in the HDA configs)")
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='as in tools/test.py (keys checked)')
+    add_cfg_options(p)
     args = p.parse_args()
-    args.work_dir, args.launcher, args.local_rank = None, 'none', 0
     if args.labels and len(args.labels) != len(args.results):
         p.error(f'--labels gives {len(args.labels)} names for {len(args.results)} files')
     return args
@@ -95,7 +92,7 @@ def plot(runs, names, kind, path):
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
+    cfg = config_from_args(args)
     metric = metric_from_config(cfg)
     setting = args.setting or default_setting(metric)
     gt = load_ground_truth(cfg, 'test')

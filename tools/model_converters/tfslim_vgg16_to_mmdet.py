@@ -23,6 +23,7 @@ import sys
 
 from hda_plugin.fileio import TFCheckpointError, read_tf_checkpoint
 from hda_plugin.models import ConversionError, convert_tfslim_vgg16, save_backbone_checkpoint
+from hda_plugin.models.vgg_weights import VGG16_WIDTHS
 
 
 def parse_args(argv=None):
@@ -47,8 +48,8 @@ def main(argv=None):
     try:
         ckpt = read_tf_checkpoint(args.ckpt, progress=True)
         conv = convert_tfslim_vgg16(ckpt.tensors, scope=args.scope, fc_reduce=args.fc_reduce,
-                                    widths=None if args.allow_other_widths else
-                                    (64, 128, 256, 512, 512), source=ckpt.prefix)
+                                    widths=None if args.allow_other_widths else VGG16_WIDTHS,
+                                    source=ckpt.prefix)
     except (TFCheckpointError, ConversionError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1

@@ -23,6 +23,7 @@ import sys
 
 from hda_plugin.models import (ConversionError, convert_torchvision_vgg16,
                                load_state_dict_file, save_backbone_checkpoint)
+from hda_plugin.models.vgg_weights import VGG16_WIDTHS
 
 
 def parse_args(argv=None):
@@ -44,7 +45,7 @@ def main(argv=None):
         state, _ = load_state_dict_file(args.src)
         conv = convert_torchvision_vgg16(state, fc_reduce=args.fc_reduce,
                                          widths=None if args.allow_other_widths else
-                                         (64, 128, 256, 512, 512), source=args.src)
+                                         VGG16_WIDTHS, source=args.src)
     except ConversionError as e:
         print(f'error: {e}', file=sys.stderr)
         return 1

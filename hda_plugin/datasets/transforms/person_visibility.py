@@ -30,8 +30,9 @@ class LoadHDAAnnotations(LoadAnnotations):
 
 @TRANSFORMS.register_module()
 class PackHDADetInputs(PackDetInputs):
-    """``PackDetInputs`` that also packs ``gt_visibility`` as ``visibility``. Arguments as
-    ``PackDetInputs``."""
+    """``PackDetInputs`` that also packs ``gt_visibility`` as ``visibility``, and the
+    sample's ``camera`` (set by both datasets) into its metainfo whatever ``meta_keys``
+    says, for the per-camera metrics. Arguments as ``PackDetInputs``."""
     mapping_table = dict(PackDetInputs.mapping_table, gt_visibility='visibility')
 
     def transform(self, results: dict) -> dict:
@@ -42,4 +43,7 @@ class PackHDADetInputs(PackDetInputs):
                 f'fractions for {len(results["gt_bboxes"])} boxes: a transform between '
                 'LoadHDAAnnotations and PackHDADetInputs dropped boxes. Use these two in '
                 'test pipelines only (no crops).')
-        return super().transform(results)
+        packed = super().transform(results)
+        if results.get('camera'):
+            packed['data_samples'].set_metainfo(dict(camera=results['camera']))
+        return packed

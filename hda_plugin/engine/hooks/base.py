@@ -2,8 +2,9 @@
 from typing import Iterator, List, NamedTuple, Optional
 
 from mmengine.dataset import ClassBalancedDataset, ConcatDataset, RepeatDataset
-from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+
+from ..interpose import InterposingHook
 
 __all__ = ['Finding', 'DiagnosticHook', 'TrainingDiagnosisError', 'unwrap_model',
            'base_datasets']
@@ -25,21 +26,23 @@ class Finding(NamedTuple):
     message: str
 
 
-class DiagnosticHook(Hook):
+class DiagnosticHook(InterposingHook):
     """Base of the hda_plugin diagnostic hooks.
 
     Every hook keeps what it found in :attr:`findings` (``tools/analysis/diagnose.py``
     collects them), logs each finding at its severity and, with ``stop_on_error``, raises
     :class:`TrainingDiagnosisError` on an error so a useless run ends in minutes instead
-    of days.
+    of days. A hook that wraps an upstream method does it with :meth:`interpose`, which
+    puts the method back when training ends, also when it raises.
 
     Args:
         enabled (bool): False turns the hook into a no-op (``--cfg-options
-            custom_hooks.<i>.enabled=False``).
+            custom_hooks.<HookType>.enabled=False``).
         stop_on_error (bool): raise on an error finding instead of only logging it.
     """
 
     def __init__(self, enabled: bool = True, stop_on_error: bool = True):
+        super().__init__()
         self.enabled = enabled
         self.stop_on_error = stop_on_error
         self.findings: List[Finding] = []

@@ -7,35 +7,12 @@ from .base import DiagnosticHook, unwrap_model
 __all__ = ['PositiveAnchorHook']
 
 
-class _AssignRecorder:
-    """Wraps the head's ``assigner.assign`` (an instance attribute, the class is untouched)
-    and counts, per image, positive anchors, ground truths and ground truths matched."""
-
-    def __init__(self, assign, pos_thr: float, hook):
-        self.assign = assign
-        self.pos_thr = pos_thr
-        self.hook = hook
-        self.records = []
-
-    def __call__(self, pred_instances, gt_instances, *args, **kwargs):
-        result = self.assign(pred_instances, gt_instances, *args, **kwargs)
-        if not self.hook.enabled:
-            return result
-        gt_inds = result.gt_inds
-        pos = gt_inds > 0
-        max_ov = getattr(result, 'max_overlaps', None)
-        strong = pos & (max_ov >= self.pos_thr) if max_ov is not None else pos
-        self.records.append(
-            (int(pos.sum()), int(result.num_gts), torch.unique(gt_inds[strong]).numel()))
-        return result
-
-
 @HOOKS.register_module()
 class PositiveAnchorHook(DiagnosticHook):
     """Positive anchors per image and share of ground truths matched, every iteration.
 
-    The head's assigner is wrapped for the run, so the figures are exactly what the loss
-    sees (after augmentation, with ignore regions). Logged as scalars ``pos_per_img`` and
+    The head's ``assigner.assign`` is interposed for the run (the class is untouched), so
+    the figures are exactly what the loss sees (after augmentation, with ignore regions). Logged as scalars ``pos_per_img`` and
     ``gt_matched`` (share of ground truths with a positive anchor at ``pos_iou_thr``, i.e.
     not only through MaxIoUAssigner's low-quality rule) next to the losses, and so to
     every visualizer backend. ``patience`` consecutive iterations without a single
@@ -52,8 +29,8 @@ class PositiveAnchorHook(DiagnosticHook):
         self.patience = patience
         self.zero_streak = 0
         self.history = []  # (iter, positives, images, gts, gts matched)
-        self._recorder = None
-        self._head = None
+        self.records = []  # this iteration: (positives, gts, gts matched) per image
+        self._watching = False
 
     def before_train(self, runner) -> None:
         if not self.enabled:
@@ -64,28 +41,36 @@ class PositiveAnchorHook(DiagnosticHook):
             self.report(runner, 'info', 'the head has no assigner; skipped.')
             return
         pos_thr = float(getattr(assigner, 'pos_iou_thr', 0.5))
-        self._head = head
-        self._assign_was_attr = 'assign' in vars(assigner)
-        self._recorder = _AssignRecorder(assigner.assign, pos_thr, self)
-        assigner.assign = self._recorder
+        self.interpose(assigner, 'assign', lambda assign: self._recording(assign, pos_thr))
+        self._watching = True
+
+    def _recording(self, assign, pos_thr: float):
+        """``assign`` that also counts, per image, positive anchors, ground truths and
+        ground truths matched at ``pos_thr``."""
+        def recording(pred_instances, gt_instances, *args, **kwargs):
+            result = assign(pred_instances, gt_instances, *args, **kwargs)
+            if self.enabled:
+                gt_inds = result.gt_inds
+                pos = gt_inds > 0
+                max_ov = getattr(result, 'max_overlaps', None)
+                strong = pos & (max_ov >= pos_thr) if max_ov is not None else pos
+                self.records.append((int(pos.sum()), int(result.num_gts),
+                                     torch.unique(gt_inds[strong]).numel()))
+            return result
+        return recording
 
     def after_train(self, runner) -> None:
-        if self._recorder is not None:
-            if self._assign_was_attr:
-                self._head.assigner.assign = self._recorder.assign
-            else:
-                del self._head.assigner.assign  # back to the class's method
-            self._recorder = None
+        super().after_train(runner)
+        self._watching = False
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        if self._recorder is not None and self.enabled:
-            self._recorder.records.clear()
+        self.records.clear()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-        if self._recorder is None or not self._recorder.records or not self.enabled:
+        if not (self._watching and self.records and self.enabled):
             return
-        pos, gts, matched = (sum(col) for col in zip(*self._recorder.records))
-        images = len(self._recorder.records)
+        pos, gts, matched = (sum(col) for col in zip(*self.records))
+        images = len(self.records)
         self.history.append((runner.iter, pos, images, gts, matched))
         runner.message_hub.update_scalar('train/pos_per_img', pos / images)
         runner.message_hub.update_scalar('train/gt_matched', matched / gts if gts else 0.0)

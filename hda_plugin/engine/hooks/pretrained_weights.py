@@ -9,7 +9,7 @@ nothing. This hook compares the model's weights, after loading, with the file's 
 import os.path as osp
 import re
 from collections import Counter
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 from mmdet.registry import HOOKS
@@ -113,6 +113,14 @@ def key_hint(file_keys: List[str], model_keys: List[str], kind: str) -> str:
         f'{model_keys[:3]})')
 
 
+def pretrained_init(init_cfg) -> Optional[dict]:
+    """The ``dict(type='Pretrained', checkpoint=...)`` item of an ``init_cfg``, or None."""
+    for item in init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]:
+        if isinstance(item, Mapping) and item.get('type') == 'Pretrained':
+            return item
+    return None
+
+
 @HOOKS.register_module()
 class PretrainedWeightsHook(DiagnosticHook):
     """Fails when pretrained weights were not really loaded into the backbone.
@@ -143,13 +151,6 @@ class PretrainedWeightsHook(DiagnosticHook):
         self.min_share = min_share
         self.result: Optional[dict] = None
 
-    @staticmethod
-    def _pretrained(init_cfg) -> Optional[dict]:
-        for item in init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]:
-            if isinstance(item, dict) and item.get('type') == 'Pretrained':
-                return item
-        return None
-
     def source(self, runner):
         """``(kind, path)`` the backbone should be loaded from, or None."""
         if getattr(runner, '_resume', False):
@@ -160,7 +161,7 @@ class PretrainedWeightsHook(DiagnosticHook):
         init = getattr(backbone, 'init_cfg', None)
         if init is None:
             init = runner.cfg.get('model', {}).get('backbone', {}).get('init_cfg')
-        pre = self._pretrained(init)
+        pre = pretrained_init(init)
         return ('init_cfg', pre['checkpoint']) if pre else None
 
     def before_train(self, runner) -> None:
