@@ -34,8 +34,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmdet.evaluation.functional import eval_map  # noqa: E402
 
 from hda_plugin.datasets import write_alld  # noqa: E402
-from hda_plugin.fileio.vbb import VbbAnnotation, dump_vbb  # noqa: E402
 from hda_plugin.evaluation import DOLLAR_SETTINGS, MissRateMetric  # noqa: E402
+from hda_plugin.fileio.vbb import VbbAnnotation, dump_vbb  # noqa: E402
 
 
 def make_data(n_images, n_dets, n_gts, seed=0):

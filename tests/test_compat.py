@@ -5,9 +5,9 @@ import sys
 
 import numpy as np
 import torch
+from conftest import ROOT, run_env
 
 import hda_plugin  # noqa: F401
-from conftest import ROOT, run_env
 
 
 def test_ssd_head_can_predict():
@@ -42,8 +42,8 @@ def test_resume_checkpoint_with_pickled_metadata_loads(tmp_path):
 
 
 def test_missing_local_checkpoint_is_named(tmp_path):
-    from mmengine.runner.checkpoint import _load_checkpoint
     import pytest
+    from mmengine.runner.checkpoint import _load_checkpoint
     with pytest.raises(FileNotFoundError, match='nothing is downloaded'):
         _load_checkpoint(str(tmp_path / 'vgg16_caffe.pth'))
 
@@ -51,9 +51,9 @@ def test_missing_local_checkpoint_is_named(tmp_path):
 def test_ssd512_hda_config_tests_a_stock_ssd512(synthetic_release, tmp_path):
     """tools/test.py configs/ssd512_hda.py <ckpt>: the stock SSD-512 code path predicts and
     VOC AP is printed (random weights, two frames of one camera)."""
-    from mmengine.config import Config
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
+    from mmengine.config import Config
     register_all_modules()
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'ssd512_hda.py'))
     cfg.model.backbone.init_cfg = None

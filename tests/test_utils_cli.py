@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT, run_env
 from mmengine.config import Config
 
-from conftest import ROOT, run_env
 from hda_plugin.utils import CfgOptionError, check_cfg_options
 from hda_plugin.utils.weights_report import explain_weights
 

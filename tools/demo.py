@@ -56,11 +56,11 @@ def ensure_data(root, cameras, frames, seed):
 def save_visualisations(runner, cfg, out_dir, num):
     """Draws predictions and ground truth on a few held-out frames with mmdet's visualizer."""
     import mmcv
+    import torch
     from mmdet.apis import inference_detector
     from mmdet.registry import VISUALIZERS
     from mmdet.structures import DetDataSample
     from mmengine.structures import InstanceData
-    import torch
 
     model = runner.model.module if hasattr(runner.model, 'module') else runner.model
     model.cfg = cfg

@@ -51,18 +51,18 @@ def write_preview(root, cameras, frame, out_path, tile=(480, 320), cols=3):
     import cv2
     import numpy as np
 
-    from hda_plugin.fileio import SeqReader, load_vbb
     from hda_plugin.datasets.layout import HDA_LAYOUT, camera_name, seq_filename
+    from hda_plugin.fileio import SeqReader, load_vbb
     tiles = []
     for cam in cameras:
         with SeqReader(osp.join(root, HDA_LAYOUT['seq'], seq_filename(cam))) as r:
             img = r.read(min(frame, len(r)) - 1)
         ann = load_vbb(osp.join(root, HDA_LAYOUT['ann'], camera_name(cam) + '.txt'))
         for obj, row in ann.per_frame()[min(frame, ann.n_frames) - 1]:
-            l, t, w, h = obj.pos[row]
+            x, t, w, h = obj.pos[row]
             person = obj.label.startswith('person') and obj.label != 'personUnk' and not obj.hide
             color = ((0, 220, 255) if obj.occl[row] else (0, 200, 0)) if person else (0, 0, 255)
-            cv2.rectangle(img, (int(l), int(t)), (int(l + w), int(t + h)), color,
+            cv2.rectangle(img, (int(x), int(t)), (int(x + w), int(t + h)), color,
                           max(1, img.shape[1] // 400))
         img = cv2.resize(img, tile, interpolation=cv2.INTER_AREA)
         cv2.putText(img, f'{camera_name(cam)} {r.width}x{r.height}', (8, 22),

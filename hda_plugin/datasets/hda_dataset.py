@@ -10,9 +10,10 @@ from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
-from .layout import HDA_LAYOUT, camera_name, frame_filename
 from ..fileio.vbb import load_vbb
+from ..utils.table import format_table
 from .filtering import apply_filter_cfg
+from .layout import HDA_LAYOUT, camera_name, frame_filename
 
 __all__ = ['HDADataset']
 
@@ -188,8 +189,8 @@ class HDADataset(BaseDetDataset):
         return osp.join(cam_dir, names[0])
 
     def _instance(self, obj, row, kind, width, height, st) -> Optional[dict]:
-        l, t, w, h = (float(v) for v in obj.pos[row])
-        x1, y1, x2, y2 = l, t, l + w, t + h
+        x, t, w, h = (float(v) for v in obj.pos[row])
+        x1, y1, x2, y2 = x, t, x + w, t + h
         if w <= 0 or h <= 0:
             st['zero_area'] += 1
             return None
@@ -241,8 +242,8 @@ class HDADataset(BaseDetDataset):
         vl, vt, vw, vh = (float(v) for v in obj.posv[row])
         if vw <= 0 or vh <= 0:
             return 1.0
-        l, t, w, h = (float(v) for v in obj.pos[row])
-        iw = min(l + w, vl + vw) - max(l, vl)
+        x, t, w, h = (float(v) for v in obj.pos[row])
+        iw = min(x + w, vl + vw) - max(x, vl)
         ih = min(t + h, vt + vh) - max(t, vt)
         return max(iw, 0.0) * max(ih, 0.0) / (w * h)
 
@@ -267,17 +268,12 @@ class HDADataset(BaseDetDataset):
         short = dict(ignore_crowd_unk='crowd/unk', ignore_hidden='hidden',
                      ignore_occluded='occl_ignored', ignore_visibility='vis_ignored',
                      zero_area='zero_area')
-        cols = [(k, short.get(k, k)) for k in keys]
-        width = {k: max(len(n), 6) + 2 for k, n in cols}
-        head = f'{"camera":<7}' + ''.join(f'{n:>{width[k]}}' for k, n in cols)
+        total = {k: sum(st[k] for st in self.load_summary.values()) for k in keys}
+        rows = [[cam] + [st[k] for k in keys] for cam, st in self.load_summary.items()]
         lines = [f'HDADataset load summary ({"test" if self.test_mode else "train"} mode, '
-                 f'frame_step={self.frame_step}, occluded={self.occluded!r}):', head]
-        total = {k: 0 for k in keys}
-        for cam, st in self.load_summary.items():
-            lines.append(f'{cam:<7}' + ''.join(f'{st[k]:>{width[k]}}' for k in keys))
-            for k in keys:
-                total[k] += st[k]
-        lines.append(f'{"total":<7}' + ''.join(f'{total[k]:>{width[k]}}' for k in keys))
+                 f'frame_step={self.frame_step}, occluded={self.occluded!r}):']
+        lines += format_table(['camera'] + [short.get(k, k) for k in keys],
+                              rows + [['total'] + [total[k] for k in keys]], indent='')
         lines.append('persons: boxes trained/scored as person; crowd/unk, hidden (hide=1) and '
                      'occl_ignored: ignore regions; clipped: cut to the image; zero_area, '
                      'outside: dropped (no area inside the image).')

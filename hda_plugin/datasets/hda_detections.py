@@ -17,8 +17,8 @@ from typing import Dict, Iterable, Optional, Union
 
 import numpy as np
 
-from .layout import HDA_LAYOUT, camera_name
 from ..fileio.text_format_error import TextFormatError
+from .layout import HDA_LAYOUT, camera_name
 
 __all__ = ['AllDFormatError', 'AllD', 'alld_path', 'find_alld', 'read_alld', 'write_alld',
            'format_alld_row']

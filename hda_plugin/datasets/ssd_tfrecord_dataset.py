@@ -11,12 +11,11 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import BaseStorageBackend, register_backend
 from mmengine.logging import print_log
 
-from ..fileio.tf_example import (image_format_from_bytes, image_size_from_bytes,
-                                parse_ssd_example)
-from .filtering import apply_filter_cfg
-from .layout import camera_of
+from ..fileio.tf_example import image_format_from_bytes, image_size_from_bytes, parse_ssd_example
 from ..fileio.tfrecord import TFRecordError, find_shards, load_shard_index, read_record
 from ..utils.table import format_table
+from .filtering import apply_filter_cfg
+from .layout import camera_of
 
 __all__ = ['SSDTFRecordDataset', 'TFRecordImageBackend', 'tfrecord_uri']
 

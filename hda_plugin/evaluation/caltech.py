@@ -6,8 +6,15 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .functional import (REF_FPPI, REF_FPPI_MR4, grouped_roc_curves, log_average_miss_rate,
-                         match_batch, resize_to_aspect, roc_curve)
+from .functional import (
+    REF_FPPI,
+    REF_FPPI_MR4,
+    grouped_roc_curves,
+    log_average_miss_rate,
+    match_batch,
+    resize_to_aspect,
+    roc_curve,
+)
 from .protocols import HDA_BENCHMARK
 
 __all__ = ['CaltechImage', 'setting_masks', 'evaluate_caltech', 'cat_float']

@@ -17,10 +17,16 @@ import numpy as np
 from ..datasets.hda_detections import find_alld, read_alld
 from ..datasets.layout import HDA_LAYOUT, camera_name
 from ..fileio.vbb import load_vbb
-from .functional import (REF_FPPI, grouped_roc_curves, log_average_miss_rate, match_batch,
-                         resize_xywh_to_aspect, roc_curve)
-from .protocols import HDA_BENCHMARK
 from ..utils.table import format_table
+from .functional import (
+    REF_FPPI,
+    grouped_roc_curves,
+    log_average_miss_rate,
+    match_batch,
+    resize_xywh_to_aspect,
+    roc_curve,
+)
+from .protocols import HDA_BENCHMARK
 
 __all__ = ['CameraBoxes', 'benchmark_n_frames', 'load_benchmark_gt', 'load_benchmark_dt',
            'evaluate_benchmark', 'evaluate_predictions', 'benchmark_table', 'GT_FROM_VBB_RULE']

@@ -10,12 +10,17 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from ..datasets.layout import sample_camera
+from ..utils.table import format_table
 from .caltech import evaluate_caltech, setting_masks
-from .functional import (REF_FPPI, log_average_miss_rate, match_batch, miss_rate_fppi,
-                         resize_to_aspect)
+from .functional import (
+    REF_FPPI,
+    log_average_miss_rate,
+    match_batch,
+    miss_rate_fppi,
+    resize_to_aspect,
+)
 from .hda_benchmark import benchmark_table, evaluate_predictions
 from .protocols import HDA_BENCHMARK, caltech_setting
-from ..utils.table import format_table
 
 __all__ = ['MissRateMetric', 'hda_frame_of', 'xyxy_to_xywh']
 

@@ -10,8 +10,8 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from ..utils.config import inner_dataset_cfg
 from ..datasets.layout import sample_camera
+from ..utils.config import inner_dataset_cfg
 from .miss_rate_metric import MissRateMetric
 
 __all__ = ['load_ground_truth', 'load_results', 'metric_from_config', 'evaluate_results',

@@ -5,8 +5,17 @@ from .seq import SeqFormatError, SeqReader, write_seq
 from .text_format_error import TextFormatError
 from .tf_checkpoint import TFCheckpoint, TFCheckpointError, read_tf_checkpoint
 from .tf_example import image_format_from_bytes, image_size_from_bytes, parse_ssd_example
-from .tfrecord import (Record, ShardIndex, TFRecordError, build_shard_index, find_shards,
-                       iter_records, load_shard_index, masked_crc32c, read_record)
+from .tfrecord import (
+                       Record,
+                       ShardIndex,
+                       TFRecordError,
+                       build_shard_index,
+                       find_shards,
+                       iter_records,
+                       load_shard_index,
+                       masked_crc32c,
+                       read_record,
+)
 from .vbb import VbbAnnotation, VbbFormatError, VbbObject, dump_vbb, load_vbb, parse_vbb
 
 __all__ = [

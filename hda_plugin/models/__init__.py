@@ -3,9 +3,15 @@
 one class."""
 from .checkpoint_file import load_state_dict_file
 from .ssd_person import person_head_from_detector
-from .vgg_weights import (Conversion, ConversionError, convert_tfslim_vgg16,
-                          convert_torchvision_vgg16, reduce_fc, save_backbone_checkpoint,
-                          ssd_vgg_layers)
+from .vgg_weights import (
+                          Conversion,
+                          ConversionError,
+                          convert_tfslim_vgg16,
+                          convert_torchvision_vgg16,
+                          reduce_fc,
+                          save_backbone_checkpoint,
+                          ssd_vgg_layers,
+)
 
 __all__ = [
     'Conversion',

@@ -17,9 +17,9 @@ CROWD = -1  # the key of the crowd's states
 def _visible(idmap, vis_counts, pid, box) -> Tuple[tuple, int]:
     """``(posv, occl)`` of person ``pid`` drawn with full box ``box`` (x, y, w, h)."""
     h, w = idmap.shape
-    l, t, bw, bh = box
-    x1, y1 = int(max(0, l)), int(max(0, t))
-    x2, y2 = int(min(w, l + bw + 1)), int(min(h, t + bh + 1))
+    x, t, bw, bh = box
+    x1, y1 = int(max(0, x)), int(max(0, t))
+    x2, y2 = int(min(w, x + bw + 1)), int(min(h, t + bh + 1))
     if x2 > x1 and y2 > y1:
         sub = idmap[y1:y2, x1:x2]
         mine = sub == pid

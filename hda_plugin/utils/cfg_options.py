@@ -113,9 +113,9 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
     the closest existing keys. A key written ``+a.b=v`` is meant to be new: the ``+`` is
     stripped and the key is merged unchecked. A part naming the type of an item of a list
     of dicts (``custom_hooks.PositiveAnchorHook``, ``pipeline.Resize``) resolves to that
-    item's index; none or several such items is an error listing the items. A top-level variable whose value the config
-    file copied into other keys (``data_root``, ``backbone_weights``) is an error too:
-    overriding it changes none of the copies.
+    item's index; none or several such items is an error listing the items. A top-level
+    variable whose value the config file copied into other keys (``data_root``,
+    ``backbone_weights``) is an error too: overriding it changes none of the copies.
 
     Returns:
         The options ready for :meth:`Config.merge_from_dict`.

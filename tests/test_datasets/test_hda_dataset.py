@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from hda_plugin.datasets import HDADataset
-from hda_plugin.fileio import VbbFormatError
 from hda_plugin.datasets.layout import HDA_LAYOUT, camera_name, frame_filename
+from hda_plugin.fileio import VbbFormatError
 
 W, H = 100, 80
 
@@ -165,7 +165,8 @@ def test_cameras_select_disjoint_splits(tmp_path):
 
 
 def test_rev1_preferred_and_configurable(tmp_path):
-    rev1 = VBB.replace('nFrame=4 n=6', 'nFrame=4 n=5').split("-----------------------------------\nlbl='person04'")[0]
+    rev1 = VBB.replace('nFrame=4 n=6', 'nFrame=4 n=5').split(
+        "-----------------------------------\nlbl='person04'")[0]
     root = make_release(tmp_path, rev1=rev1)
     assert HDADataset(data_root=root, cameras=[17], test_mode=True).load_summary['cam17'][
         'annotation'] == 'cam17_rev1.txt'

@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from hda_plugin.fileio.vbb import (VbbAnnotation, VbbFormatError, VbbObject, dump_vbb,
-                                     load_vbb, parse_vbb)
+from hda_plugin.fileio.vbb import (
+    VbbAnnotation,
+    VbbFormatError,
+    VbbObject,
+    dump_vbb,
+    load_vbb,
+    parse_vbb,
+)
 
 GOOD = """% vbb version=1.400000
 nFrame=5 n=2

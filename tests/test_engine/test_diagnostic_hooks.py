@@ -2,13 +2,17 @@
 import numpy as np
 import pytest
 import torch
-from mmdet.structures import DetDataSample
 from mmdet.models.task_modules.prior_generators import SSDAnchorGenerator
+from mmdet.structures import DetDataSample
 from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData
 
-from hda_plugin.engine.hooks import (AnchorCoverageHook, DatasetSanityHook,
-                                     TrainingDiagnosisError, ZeroAPDiagnosisHook)
+from hda_plugin.engine.hooks import (
+    AnchorCoverageHook,
+    DatasetSanityHook,
+    TrainingDiagnosisError,
+    ZeroAPDiagnosisHook,
+)
 
 
 class _Runner:
@@ -137,10 +141,10 @@ def test_stop_on_error_raises_and_collect_mode_does_not():
 
 def test_first_nonfinite_layer_is_found_in_forward_order():
     """Poison one conv deep in the backbone: the re-run forward pass names exactly it."""
+    from conftest import DEMO_CFG
     from mmdet.registry import MODELS
     from mmengine.config import Config
 
-    from conftest import DEMO_CFG
     from hda_plugin.engine.hooks import WeightHealthHook
     cfg = Config.fromfile(DEMO_CFG)
     model = MODELS.build(cfg.model)

@@ -13,7 +13,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import DEMO_CFG, ROOT, run_env, tiny_opts
 
 SSD512_TFRECORD_CFG = osp.join(ROOT, 'configs', 'ssd512_hda_tfrecord.py')
@@ -147,9 +146,10 @@ def test_healthy_demo_diagnose_exits_0(synthetic_release, tmp_path):
 
 
 def test_diagnose_shrink_scales_input_and_anchors(synthetic_release, tmp_path):
+    import argparse
+
     from mmengine.config import Config
 
-    import argparse
     from tools.analysis.diagnose import dry_run_config
     cfg = Config.fromfile(DEMO_CFG)
     args = argparse.Namespace(work_dir=str(tmp_path), iters=2, batch_size=2, shrink=0.5)

@@ -9,8 +9,13 @@ from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
 from hda_plugin.datasets.layout import camera_of, sample_camera
-from hda_plugin.evaluation import (REF_FPPI, MissRateMetric,
-                                   log_average_miss_rate, match_image, miss_rate_fppi)
+from hda_plugin.evaluation import (
+    REF_FPPI,
+    MissRateMetric,
+    log_average_miss_rate,
+    match_image,
+    miss_rate_fppi,
+)
 
 
 def mr2_of(images, iou_thr=0.5):

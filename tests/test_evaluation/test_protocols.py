@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from hda_plugin.evaluation import (CALTECH_SETTINGS, DOLLAR_SETTINGS, DumpHDADetections,
-                                   MissRateMetric, match_batch, match_image)
+from hda_plugin.evaluation import (
+    CALTECH_SETTINGS,
+    DOLLAR_SETTINGS,
+    DumpHDADetections,
+    MissRateMetric,
+    match_batch,
+    match_image,
+)
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import hda_reference as ref  # noqa: E402

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from hda_plugin.models.vgg_weights import VGG16_WIDTHS as WIDTHS  # noqa: E402
+
 REPEATS = (2, 2, 3, 3, 3)
 
 

@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, run_env
+
 from hda_plugin.datasets import HDADataset, SSDTFRecordDataset
 
 
@@ -63,6 +63,7 @@ def test_inspect_flags_label_15_against_num_classes(voc_shards):
 
 def test_inspect_reports_crc_error_and_goes_on(voc_shards, tmp_path):
     import shutil
+
     from hda_plugin.fileio.tfrecord import build_shard_index
     bad = tmp_path / 'bad_000.tfrecord'
     shutil.copy(osp.join(voc_shards, 'hda_train_000.tfrecord'), bad)
@@ -78,8 +79,8 @@ def test_inspect_reports_crc_error_and_goes_on(voc_shards, tmp_path):
 
 def test_tfrecord_to_coco(voc_shards, tmp_path):
     out = str(tmp_path / 'coco')
-    tool('tools/dataset_converters/tfrecord_to_coco.py', osp.join(voc_shards, 'hda_test_*.tfrecord'),
-         '--out-dir', out)
+    tool('tools/dataset_converters/tfrecord_to_coco.py',
+         osp.join(voc_shards, 'hda_test_*.tfrecord'), '--out-dir', out)
     from pycocotools.coco import COCO
     coco = COCO(osp.join(out, 'annotations.json'))
     assert len(coco.imgs) == 6 and coco.cats == {1: {'id': 1, 'name': 'person'}}

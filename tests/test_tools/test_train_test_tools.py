@@ -11,9 +11,8 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import DEMO_CFG, ROOT, run_env, tiny_opts
+from PIL import Image
 
 
 def run(cmd, timeout=900, **kw):

@@ -23,9 +23,13 @@ from mmengine.fileio import get
 from tqdm import tqdm
 
 import hda_plugin  # noqa: F401
-from hda_plugin.evaluation.results import (default_setting, evaluate_results,
-                                           load_ground_truth, load_results,
-                                           metric_from_config)
+from hda_plugin.evaluation.results import (
+    default_setting,
+    evaluate_results,
+    load_ground_truth,
+    load_results,
+    metric_from_config,
+)
 from hda_plugin.utils.cli import add_cfg_options, config_from_args
 
 # BGR

@@ -22,9 +22,13 @@ from tqdm import tqdm
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from hda_plugin.datasets.layout import HDA_CAMERAS, HDA_LAYOUT, camera_name  # noqa: E402
-from hda_plugin.evaluation.hda_benchmark import (GT_FROM_VBB_RULE,  # noqa: E402
-                                                 benchmark_table, evaluate_benchmark,
-                                                 load_benchmark_dt, load_benchmark_gt)
+from hda_plugin.evaluation.hda_benchmark import (  # noqa: E402
+    GT_FROM_VBB_RULE,
+    benchmark_table,
+    evaluate_benchmark,
+    load_benchmark_dt,
+    load_benchmark_gt,
+)
 from hda_plugin.evaluation.protocols import HDA_BENCHMARK  # noqa: E402
 
 

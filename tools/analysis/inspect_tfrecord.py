@@ -20,8 +20,11 @@ from collections import Counter
 import numpy as np
 from tqdm import tqdm
 
-from hda_plugin.fileio.tf_example import (image_format_from_bytes, image_size_from_bytes,
-                                          parse_ssd_example)
+from hda_plugin.fileio.tf_example import (
+    image_format_from_bytes,
+    image_size_from_bytes,
+    parse_ssd_example,
+)
 from hda_plugin.fileio.tfrecord import iter_records
 
 

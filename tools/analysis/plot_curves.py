@@ -25,9 +25,13 @@ from tqdm import tqdm  # noqa: E402
 
 import hda_plugin  # noqa: E402,F401
 from hda_plugin.evaluation import REF_FPPI  # noqa: E402
-from hda_plugin.evaluation.results import (default_setting, evaluate_results,  # noqa: E402
-                                           load_ground_truth, load_results,
-                                           metric_from_config)
+from hda_plugin.evaluation.results import (  # noqa: E402
+    default_setting,
+    evaluate_results,
+    load_ground_truth,
+    load_results,
+    metric_from_config,
+)
 from hda_plugin.utils.cli import add_cfg_options, config_from_args  # noqa: E402
 
 

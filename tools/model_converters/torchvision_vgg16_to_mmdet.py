@@ -20,9 +20,12 @@ import argparse
 import os.path as osp
 import sys
 
-
-from hda_plugin.models import (ConversionError, convert_torchvision_vgg16,
-                               load_state_dict_file, save_backbone_checkpoint)
+from hda_plugin.models import (
+    ConversionError,
+    convert_torchvision_vgg16,
+    load_state_dict_file,
+    save_backbone_checkpoint,
+)
 from hda_plugin.models.vgg_weights import VGG16_WIDTHS
 
 

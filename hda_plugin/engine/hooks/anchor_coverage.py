@@ -9,6 +9,7 @@ from mmcv.transforms import Resize as MMCVResize
 from mmdet.registry import HOOKS, TASK_UTILS
 from mmdet.structures.bbox import bbox_overlaps
 
+from ...utils.table import format_table
 from .base import DiagnosticHook, base_datasets, unwrap_model
 
 __all__ = ['AnchorCoverageHook', 'find_resize']
@@ -187,13 +188,12 @@ class AnchorCoverageHook(DiagnosticHook):
         lines = [f'anchor coverage at IoU >= {res["pos_thr"]} on {res["n"]} boxes from '
                  f'{res["images"]} sampled images, input {res["input_desc"]}; anchor sizes '
                  f'{res["anchor_min_size"]:.0f}..{res["anchor_max_size"]:.0f} px (sqrt(w*h)):',
-                 '  box height (px)     boxes  coverage  mean best IoU']
-        for b in res['bins']:
-            rng = f'{b["lo"]:g}-{b["hi"]:g}' if math.isfinite(b['hi']) else f'>= {b["lo"]:g}'
-            lines.append(f'  {rng:<16} {b["n"]:>8}  {b["coverage"]:>7.1%}  '
-                         f'{b["mean_iou"]:>13.2f}')
-        lines.append(f'  {"all":<16} {res["n"]:>8}  {res["coverage"]:>7.1%}  '
-                     f'{float(np.mean(res["best_iou"])):>13.2f}')
+                 ]
+        rows = [(f'{b["lo"]:g}-{b["hi"]:g}' if math.isfinite(b['hi']) else f'>= {b["lo"]:g}',
+                 b['n'], f'{b["coverage"]:.1%}', f'{b["mean_iou"]:.2f}') for b in res['bins']]
+        rows.append(('all', res['n'], f'{res["coverage"]:.1%}',
+                     f'{float(np.mean(res["best_iou"])):.2f}'))
+        lines += format_table(('box height (px)', 'boxes', 'coverage', 'mean best IoU'), rows)
         return '\n'.join(lines)
 
     @staticmethod

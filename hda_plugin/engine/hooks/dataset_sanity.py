@@ -4,6 +4,7 @@ from collections import Counter
 import numpy as np
 from mmdet.registry import HOOKS
 
+from ...utils.table import format_table
 from .base import DiagnosticHook, base_datasets, unwrap_model
 
 __all__ = ['DatasetSanityHook']
@@ -151,5 +152,4 @@ class DatasetSanityHook(DiagnosticHook):
         for label in sorted(st['per_class']):
             name = classes[label] if 0 <= label < len(classes) else '?'
             rows.append((f'  class {label} ({name})', st['per_class'][label]))
-        width = max(len(r[0]) for r in rows)
-        return '\n'.join(f'  {name:<{width}}  {value:>8}' for name, value in rows)
+        return '\n'.join(format_table(('', ''), rows)[1:])

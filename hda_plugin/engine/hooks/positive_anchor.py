@@ -12,7 +12,8 @@ class PositiveAnchorHook(DiagnosticHook):
     """Positive anchors per image and share of ground truths matched, every iteration.
 
     The head's ``assigner.assign`` is interposed for the run (the class is untouched), so
-    the figures are exactly what the loss sees (after augmentation, with ignore regions). Logged as scalars ``pos_per_img`` and
+    the figures are exactly what the loss sees (after augmentation, with ignore regions).
+    Logged as scalars ``pos_per_img`` and
     ``gt_matched`` (share of ground truths with a positive anchor at ``pos_iou_thr``, i.e.
     not only through MaxIoUAssigner's low-quality rule) next to the losses, and so to
     every visualizer backend. ``patience`` consecutive iterations without a single
