@@ -1,12 +1,13 @@
 # hda-ssd: two commands for a newcomer.
 #   make demo   installs what is missing into .venv/, then trains and evaluates the CPU demo
 #   make test   installs what is missing into .venv/, then runs the test suite
+#   make lint   ruff check . (the rules are in pyproject.toml; CI runs it first)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.hda-ssd-installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test clean-demo
+.PHONY: install demo test lint clean-demo
 
 install: $(STAMP)
 
@@ -20,6 +21,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
 
 clean-demo:
 	rm -rf work_dirs/demo data/synthetic_hda

@@ -28,7 +28,7 @@ def train_opts(root, iters):
     """tiny_opts at the config's full learning rate, validation never reached (its dataset
     is still built, on ``root``)."""
     return [o for o in tiny_opts(root, iters) if not o.startswith('train_cfg.val_interval')] + [
-        'param_scheduler.0.start_factor=1.0', f'train_cfg.val_interval={iters + 1}']
+        'param_scheduler.LinearLR.start_factor=1.0', f'train_cfg.val_interval={iters + 1}']
 
 
 def diagnose_opts(root):
@@ -78,9 +78,10 @@ def test_a_sanity_hook_stops_before_training(case_a_config, tmp_path):
 def test_a_positive_anchor_hook_stops_within_iterations(case_a_config, tmp_path):
     """The same data with the sanity hook off: caught during training instead."""
     code, log = run(['tools/train.py', case_a_config, '--work-dir', str(tmp_path),
-                     '--cfg-options', 'custom_hooks.2.enabled=False',
-                     'custom_hooks.4.patience=2', 'default_hooks.logger.interval=1',
-                     'train_dataloader.dataset.dataset.pipeline.4.scale=(384,384)'])
+                     '--cfg-options', 'custom_hooks.DatasetSanityHook.enabled=False',
+                     'custom_hooks.PositiveAnchorHook.patience=2',
+                     'default_hooks.logger.interval=1',
+                     'train_dataloader.dataset.dataset.pipeline.Resize.scale=(384,384)'])
     assert code == 1
     assert re.search(r'Epoch\(train\) +\[1\]\[ *1/\d+\].*loss: 0.0000 .*pos_per_img: 0.0000',
                      log), log[-3000:]
@@ -99,10 +100,9 @@ def test_a_diagnose_exits_1(case_a_config):
 
 def test_b_learning_rate_100x_divergence_names_layers(synthetic_release, tmp_path):
     code, log = run(['tools/train.py', DEMO_CFG, '--work-dir', str(tmp_path), '--cfg-options',
-                     *train_opts(synthetic_release, 10), 'optim_wrapper.optimizer.lr=0.2',
-                     'custom_hooks.5.interval=1'])
+                     *train_opts(synthetic_release, 10), 'optim_wrapper.optimizer.lr=0.2'])
     assert code == 0, log[-3000:]
-    m = re.search(r'\[WeightHealthHook\] training is diverging: .*Fastest-growing gradients: '
+    m = re.search(r'\[DivergenceHook\] training is diverging: .*Fastest-growing gradients: '
                   r'((?:backbone|neck|bbox_head)\.\w+) \(gradient norm x(\d+)', log)
     assert m, log[-5000:]
     assert int(m.group(2)) >= 10
@@ -114,7 +114,7 @@ def test_b_nonfinite_loss_names_the_first_layer(synthetic_release, tmp_path):
     code, log = run(['tools/train.py', DEMO_CFG, '--work-dir', str(tmp_path), '--cfg-options',
                      *train_opts(synthetic_release, 4), 'model.data_preprocessor.std=[0,0,0]'])
     assert code == 1
-    assert 'TrainingDiagnosisError: [WeightHealthHook] loss became nan at iteration 1' in log
+    assert 'TrainingDiagnosisError: [NonFiniteLossHook] loss became nan at iteration 1' in log
     assert 'first layer whose output went non-finite in the forward pass: ' \
         'data_preprocessor (the network input itself)' in log
     assert 'first parameter with a non-finite gradient: backbone.conv1.conv.weight' in log
@@ -125,7 +125,7 @@ def test_b_nonfinite_loss_names_the_first_layer(synthetic_release, tmp_path):
 def test_d_small_persons_coverage_error_and_diagnose_exit_1(synthetic_release):
     code, log = run(['tools/analysis/diagnose.py', DEMO_CFG, '--cfg-options',
                      *diagnose_opts(synthetic_release),
-                     'train_dataloader.dataset.dataset.pipeline.3.scale=(96,64)'])
+                     'train_dataloader.dataset.dataset.pipeline.Resize.scale=(96,64)'])
     assert code == 1, log[-3000:]
     m = re.search(r'\[ERROR\] AnchorCoverageHook: poor anchor coverage: only ([\d.]+)%', log)
     assert m and float(m.group(1)) < 20
@@ -190,8 +190,9 @@ visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
                      'model.train_cfg.assigner.pos_iou_thr=1.1',
                      'model.train_cfg.assigner.min_pos_iou=1.1',
                      'optim_wrapper.optimizer.weight_decay=100',
-                     'custom_hooks.4.enabled=False',
-                     'custom_hooks.5.interval=1', '+custom_hooks.5.collapse_window=3'])
+                     'custom_hooks.PositiveAnchorHook.enabled=False',
+                     'custom_hooks.WeightHealthHook.interval=1',
+                     '+custom_hooks.WeightHealthHook.collapse_window=3'])
     assert code == 0, log[-5000:]
     assert re.search(r'Iter\(train\) \[8/8\].* loss: 0.0000 ', log)
     m = re.search(r'\[WeightHealthHook\] weights collapsing toward 0 in (\d+) of (\d+) layer '

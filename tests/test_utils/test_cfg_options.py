@@ -138,3 +138,99 @@ def test_config_variable_override_is_an_error():
         'default_scope': 'mmdet', 'load_from': 'x.pth'}
     ok = {'train_dataloader.dataset.dataset.data_root': '/data/hda'}
     assert check_cfg_options(cfg, ok) == ok
+
+
+# --- list items by type name --------------------------------------------------------------
+def test_hooks_and_pipeline_steps_by_type_name(demo_cfg):
+    hooks = [h['type'] for h in demo_cfg.custom_hooks]
+    steps = [t['type'] for t in demo_cfg.train_dataloader.dataset.dataset.pipeline]
+    pa, wh, rs = hooks.index('PositiveAnchorHook'), hooks.index('WeightHealthHook'), \
+        steps.index('Resize')
+    got = check_cfg_options(demo_cfg, {
+        'custom_hooks.PositiveAnchorHook.patience': 5,
+        'custom_hooks.WeightHealthHook.enabled': False,
+        '+custom_hooks.WeightHealthHook.collapse_window': 3,
+        'train_dataloader.dataset.dataset.pipeline.Resize.scale': (96, 64),
+        f'custom_hooks.{pa}.enabled': True})  # index paths still work
+    assert got == {f'custom_hooks.{pa}.patience': 5, f'custom_hooks.{wh}.enabled': False,
+                   f'custom_hooks.{wh}.collapse_window': 3,
+                   f'train_dataloader.dataset.dataset.pipeline.{rs}.scale': (96, 64),
+                   f'custom_hooks.{pa}.enabled': True}
+    cfg = demo_cfg.copy()
+    cfg.merge_from_dict(got)
+    assert cfg.custom_hooks[pa]['patience'] == 5 and cfg.custom_hooks[wh]['enabled'] is False
+
+
+def test_unknown_or_ambiguous_type_name_lists_the_items(demo_cfg):
+    with pytest.raises(CfgOptionError) as e:
+        check_cfg_options(demo_cfg, {'custom_hooks.PositiveAnchorHok.patience': 3})
+    msg = str(e.value)
+    assert 'custom_hooks has no item of type "PositiveAnchorHok"' in msg
+    assert 'did you mean "PositiveAnchorHook"' in msg
+    assert 'WeightHealthHook (' in msg and 'NumClassCheckHook (0)' in msg
+    cfg = demo_cfg.copy()
+    cfg.custom_hooks = list(cfg.custom_hooks) + [dict(type='WeightHealthHook', interval=7)]
+    with pytest.raises(CfgOptionError, match=r'holds 2 items of type "WeightHealthHook" '
+                       r'\(indices \d+, \d+\); address one by its index'):
+        check_cfg_options(cfg, {'custom_hooks.WeightHealthHook.interval': 1})
+
+
+@pytest.mark.parametrize('tool', ['tools/train.py', 'tools/test.py',
+                                  'tools/analysis/diagnose.py'])
+def test_each_tool_resolves_hooks_by_name(tool, monkeypatch, tmp_path):
+    """The tool's own parser and config loading: --cfg-options with a hook's type name."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('tool_under_test', osp.join(ROOT, tool))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    argv = [tool, DEMO_CFG] + (['ckpt.pth'] if tool.endswith('test.py') else []) + [
+        '--work-dir', str(tmp_path), '--cfg-options', 'custom_hooks.PositiveAnchorHook.patience=3']
+    monkeypatch.setattr(sys, 'argv', argv)
+    args = mod.parse_args()
+    cfg = mod.config_from_args(args)
+    hook = [h for h in cfg.custom_hooks if h['type'] == 'PositiveAnchorHook']
+    assert len(hook) == 1 and hook[0]['patience'] == 3
+    if tool.endswith('diagnose.py'):  # and the dry run keeps it (patience <= --iters)
+        run_cfg = mod.dry_run_config(cfg, args)
+        assert [h for h in run_cfg.custom_hooks
+                if h['type'] == 'PositiveAnchorHook'][0]['patience'] == 3
+    monkeypatch.setattr(sys, 'argv', argv[:-1] + ['custom_hooks.PositiveAnchor.patience=3'])
+    with pytest.raises(SystemExit) as e:
+        mod.config_from_args(mod.parse_args())
+    assert e.value.code == 2
+
+
+def test_library_never_imports_the_cli_module():
+    import ast
+    offenders = []
+    for dirpath, _, files in os.walk(osp.join(ROOT, 'hda_plugin')):
+        for name in files:
+            path = osp.join(dirpath, name)
+            if not name.endswith('.py') or path.endswith(osp.join('utils', 'cli.py')):
+                continue
+            for node in ast.walk(ast.parse(open(path).read())):
+                mods = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ''] if isinstance(node, ast.ImportFrom) else []
+                if any(m.split('.')[-1] in ('cli', 'argparse') for m in mods) or (
+                        isinstance(node, ast.ImportFrom) and node.module in (None, 'utils', '')
+                        and any(a.name == 'cli' for a in node.names)):
+                    offenders.append(osp.relpath(path, ROOT))
+    assert not offenders, offenders
+
+
+def test_fileio_imports_no_mmdetection():
+    import ast
+    for name in os.listdir(osp.join(ROOT, 'hda_plugin', 'fileio')):
+        if not name.endswith('.py'):
+            continue
+        tree = ast.parse(open(osp.join(ROOT, 'hda_plugin', 'fileio', name)).read())
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom):
+                assert n.level <= 1, (name, n.module)  # nothing from outside fileio
+                mods = [n.module or '']
+            elif isinstance(n, ast.Import):
+                mods = [a.name for a in n.names]
+            else:
+                continue
+            assert not [m for m in mods if m.split('.')[0] in ('mmdet', 'mmengine', 'mmcv',
+                                                               'hda_plugin')], (name, mods)
