@@ -203,3 +203,23 @@ def test_index_cached_and_rebuilt_when_shard_changes(tmp_path):
 def test_no_shard_found(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"No TFRecord shard matches .*x_\*.tfrecord"):
         SSDTFRecordDataset(data_root=str(tmp_path), file_pattern='x_*.tfrecord')
+
+
+def test_iter_records_strict_and_reporting(tmp_path):
+    """One framing parser: strict raises at the first problem; strict=False reports a data
+    CRC mismatch and goes on, and ends at a cut header."""
+    from hda_plugin.fileio.tfrecord import iter_records
+    path = write_shard(tmp_path / 's.tfrecord', [example(img(), [[1, 2, 20, 30]])] * 3)
+    recs = list(iter_records(path))
+    assert [r.index for r in recs] == [0, 1, 2] and all(r.error is None for r in recs)
+    data = bytearray(open(path, 'rb').read())
+    data[recs[1].data_offset + 3] ^= 0xFF  # corrupt record 1's data
+    data += b'\x01\x02\x03'  # and a cut header at the end
+    open(path, 'wb').write(bytes(data))
+    with pytest.raises(TFRecordError, match='record 1 at byte offset'):
+        list(iter_records(path))
+    got = list(iter_records(path, strict=False))
+    assert [r.index for r in got] == [0, 1, 2, 3]
+    assert got[1].error is not None and not got[1].error.fatal and got[1].data is None
+    assert got[2].error is None and got[2].data is not None
+    assert got[3].error.fatal and 'header is cut after 3 bytes' in str(got[3].error)
