@@ -101,8 +101,16 @@ def _all_paths(node: Any) -> List[str]:
 
 
 # top-level keys MMEngine's Runner reads itself: overriding them works
-RUNNER_KEYS = {'default_scope', 'work_dir', 'load_from', 'resume', 'launcher', 'log_level',
-               'experiment_name'}
+# Top-level keys something reads after the file is parsed: MMEngine's Runner.from_cfg and
+# Runner.train (mmengine 0.10.7), and the tools. Any other top-level key is a variable of
+# the config file, already copied into the settings that use it.
+READ_KEYS = {
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
+    'val_cfg', 'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler',
+    'val_evaluator', 'test_evaluator', 'default_hooks', 'custom_hooks', 'data_preprocessor',
+    'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
+    'default_scope', 'randomness', 'experiment_name', 'compile', 'activation_checkpointing',
+    'efficient_conv_bn_eval', 'runner_type'}
 
 
 def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
@@ -114,8 +122,9 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
     stripped and the key is merged unchecked. A part naming the type of an item of a list
     of dicts (``custom_hooks.PositiveAnchorHook``, ``pipeline.Resize``) resolves to that
     item's index; none or several such items is an error listing the items. A top-level
-    variable whose value the config file copied into other keys (``data_root``,
-    ``backbone_weights``) is an error too: overriding it changes none of the copies.
+    variable of the config file (``data_root``, ``backbone_weights``, ``train_pipeline``:
+    anything MMEngine does not read, :data:`READ_KEYS`) is an error too: its value was
+    copied into the settings that use it when the file was read.
 
     Returns:
         The options ready for :meth:`Config.merge_from_dict`.
@@ -134,25 +143,32 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
             except KeyError:
                 raise CfgOptionError(_unknown_key_message(root, key, done, part, node)) from None
             done.append(part)
-        if '.' not in key and key not in RUNNER_KEYS and isinstance(root[key], str):
-            copies = [p for p in _paths_with_value(root, root[key])
-                      if p != key and not p.endswith('_scope_')]
-            if copies:
-                raise CfgOptionError(
-                    f'--cfg-options key "{key}" is a variable of the config file: its value '
-                    f'{root[key]!r} was copied into {", ".join(copies[:4])}'
-                    + (' ...' if len(copies) > 4 else '') + ' when the file was read, so '
-                    'changing it here would change nothing that uses it. Set those keys '
-                    f'instead (e.g. {copies[0]}=...), or the environment variable the config '
-                    'reads for it (see its header).')
+        top = key.split('.')[0]
+        if top not in READ_KEYS:
+            raise CfgOptionError(_variable_message(root, key, top))
         checked[key] = value
     return checked
 
 
-def _paths_with_value(node: Any, value: str) -> List[str]:
+def _paths_with_value(node: Any, value: Any) -> List[str]:
     """Paths under ``node`` whose value equals ``value``."""
     return [path for path, child in _walk(node, depth=32)
-            if isinstance(child, str) and child == value]
+            if type(child) is type(value) and child == value]
+
+
+def _variable_message(root: Any, key: str, top: str) -> str:
+    copies = [p for p in _paths_with_value(root, root[top])
+              if p != top and not p.endswith('_scope_')]
+    where = (f'its value {root[top]!r} was copied into {", ".join(copies[:4])}'
+             + (' ...' if len(copies) > 4 else '') if copies else
+             'its value was copied into the settings that use it')
+    hint = f'Set those keys instead (e.g. {copies[0]}=...)' if copies else \
+        'Set the keys that use it instead'
+    return (f'--cfg-options key "{key}": "{top}" is a variable of the config file, not a '
+            f'setting MMEngine reads: {where} when the file was read, so changing it here '
+            f'would change nothing that uses it. {hint}, or the environment variable the '
+            f'config reads for it (see its header). A tool of your own that reads it: '
+            f'"{NEW_KEY_PREFIX}{key}=...".')
 
 
 def _unknown_key_message(root: Any, key: str, done: List[str], part: str, node: Any) -> str:

@@ -138,6 +138,13 @@ def test_config_variable_override_is_an_error():
         'default_scope': 'mmdet', 'load_from': 'x.pth'}
     ok = {'train_dataloader.dataset.dataset.data_root': '/data/hda'}
     assert check_cfg_options(cfg, ok) == ok
+    # any variable, not only strings: a list, and a key under a copied pipeline
+    demo = Config.fromfile(DEMO_CFG)
+    with pytest.raises(CfgOptionError, match=r'"heldout_cameras" is a variable.*copied into '
+                                             r'val_dataloader\.dataset\.cameras'):
+        check_cfg_options(demo, {'heldout_cameras': [19]})
+    with pytest.raises(CfgOptionError, match=r'"train_pipeline" is a variable'):
+        check_cfg_options(demo, {'train_pipeline.Resize.scale': (96, 64)})
 
 
 # --- list items by type name --------------------------------------------------------------
