@@ -11,6 +11,7 @@ import argparse
 import time
 
 from hda_plugin.testing import DEFAULT_CAMERAS, make_synthetic_hda
+from hda_plugin.utils import format_table
 
 
 def parse_args():
@@ -34,9 +35,10 @@ def main():
     t0 = time.time()
     summary = make_synthetic_hda(args.out, args.cameras, args.frames, args.seed, args.quality)
     print(f'synthetic HDA release in {args.out} ({time.time() - t0:.1f} s, seed {args.seed}):')
-    print(f'{"camera":<8}{"size":>11}{"frames":>8}{"objects":>9}  boxes by label')
-    for cam, s in summary.items():
-        print(f'{cam:<8}{s["resolution"]:>11}{s["frames"]:>8}{s["objects"]:>9}  {s["boxes"]}')
+    print('\n'.join(format_table(
+        ('camera', 'size', 'frames', 'objects', 'boxes by label'),
+        [(cam, s['resolution'], s['frames'], s['objects'], s['boxes'])
+         for cam, s in summary.items()], align='lrrrl', indent='')))
     if args.extract:
         from hda_plugin.datasets.frames import extract_release
         extract_release(args.out, args.cameras)

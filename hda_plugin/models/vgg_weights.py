@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from mmcv.cnn import VGG
 
+from ..utils.table import format_table
+
 __all__ = [
     'ConversionError', 'Conversion', 'NORMALISATION', 'VGG16_WIDTHS', 'ssd_vgg_layers', 'reduce_fc',
     'convert_tfslim_vgg16', 'convert_torchvision_vgg16', 'save_backbone_checkpoint'
@@ -70,10 +72,10 @@ class Conversion:
         return sum(1 for r in self.rows if r[2] == action)
 
     def table(self) -> str:
-        lines = [f'  {"SSDVGG key":<22} {"action":<12} {"shape":<22} source']
-        for key, src, action, shape in self.rows:
-            lines.append(f'  {key:<22} {action:<12} {str(tuple(shape)):<22} {src}')
-        return '\n'.join(lines)
+        return '\n'.join(format_table(
+            ('SSDVGG key', 'action', 'shape', 'source'),
+            [(key, action, tuple(shape), src) for key, src, action, shape in self.rows],
+            align='llll'))
 
     def summary(self) -> str:
         n = sum(1 for r in self.rows if r[2] != 'initialised')

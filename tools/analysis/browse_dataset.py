@@ -30,6 +30,7 @@ from hda_plugin.evaluation.results import (
     load_results,
     metric_from_config,
 )
+from hda_plugin.utils import format_table
 from hda_plugin.utils.cli import add_cfg_options, config_from_args
 
 # BGR
@@ -132,8 +133,7 @@ def main():
         mmcv.imwrite(img, out)
     print('=' * 60)
     print(f'{len(todo)} images of {len(by_cam)} camera(s) ({split} split) in {args.out_dir}/')
-    for k, v in sorted(counts.items()):
-        print(f'  {k:<20} {v:>7}')
+    print('\n'.join(format_table(('', ''), sorted(counts.items()))[1:]))
     if args.results:
         print(f'  (detections with score >= {args.score_thr})')
     print('=' * 60)

@@ -32,6 +32,7 @@ from hda_plugin.evaluation.results import (  # noqa: E402
     load_results,
     metric_from_config,
 )
+from hda_plugin.utils import format_table  # noqa: E402
 from hda_plugin.utils.cli import add_cfg_options, config_from_args  # noqa: E402
 
 
@@ -116,15 +117,13 @@ def main():
         json.dump(dict(ref_fppi=REF_FPPI.tolist(), protocol='caltech', setting=setting,
                        runs=summary), f, indent=1)
     cams = ['all'] + sorted({c for r in runs for c in r if c != 'all'})
-    width = max(len(n) for n in names) + 2
     print('=' * 60)
     print(f'log-average miss rate (MR-2), protocol caltech, setting {setting or "none"} '
           f'(aspect ratio {metric.aspect_ratio}), {len(gt)} test images')
-    print(f'{"camera":<8}' + ''.join(f'{n:>{width}}' for n in names))
-    for cam in cams:
-        print(f'{cam:<8}' + ''.join(
-            f'{run[cam]["mr2"]:>{width}.1%}' if cam in run else f'{"-":>{width}}'
-            for run in runs))
+    print('\n'.join(format_table(
+        ['camera'] + list(names),
+        [[cam] + [f'{run[cam]["mr2"]:.1%}' if cam in run else '-' for run in runs]
+         for cam in cams], indent='')))
     print(f'plots: {osp.join(args.out_dir, "miss_rate_fppi.png")}, '
           f'{osp.join(args.out_dir, "precision_recall.png")}; numbers: '
           f'{osp.join(args.out_dir, "curves.json")}')

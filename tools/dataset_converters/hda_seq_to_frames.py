@@ -15,6 +15,7 @@ import time
 from hda_plugin.datasets.frames import extract_camera, find_cameras
 from hda_plugin.datasets.layout import camera_name
 from hda_plugin.fileio.seq import SeqFormatError
+from hda_plugin.utils import format_table
 
 
 def parse_args():
@@ -39,10 +40,9 @@ def main():
             errors.append(str(e))
             rows.append((camera_name(cam), '-', '-', '-', '-', '-', 'ERROR'))
     print(f'\nframes of {args.root} ({time.time() - t0:.1f} s):')
-    print(f'{"camera":<8}{"codec":>6}{"size":>11}{"padding":>8}{"written":>9}{"declared":>9}'
-          '  status')
-    for r in rows:
-        print(f'{r[0]:<8}{r[1]:>6}{r[2]:>11}{r[3]:>8}{r[4]:>9}{r[5]:>9}  {r[6]}')
+    print('\n'.join(format_table(
+        ('camera', 'codec', 'size', 'padding', 'written', 'declared', 'status'), rows,
+        align='lrrrrrl', indent='')))
     for e in errors:
         print('error:', e, file=sys.stderr)
     sys.exit(1 if errors else 0)

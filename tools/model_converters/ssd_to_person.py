@@ -18,6 +18,7 @@ import torch
 from hda_plugin.models import load_state_dict_file, person_head_from_detector
 from hda_plugin.models.ssd_person import PERSON_SOURCES
 from hda_plugin.models.vgg_weights import NORMALISATION
+from hda_plugin.utils import format_table
 
 
 def parse_args(argv=None):
@@ -55,9 +56,8 @@ def main(argv=None):
                 converted_from=args.src, person_source=args.source,
                 source_classes=spec['num_classes'], source_person_index=spec['person'])
     torch.save(dict(state_dict=new_state, meta=meta), args.out)
-    print(f'  {"classifier":<26} {"source shape":<20} {"person shape":<20} anchors')
-    for name, old, new, anchors in rows:
-        print(f'  {name:<26} {str(old):<20} {str(new):<20} {anchors}')
+    print('\n'.join(format_table(('classifier', 'source shape', 'person shape', 'anchors'),
+                                 rows, align='llll')))
     print(f'{len(rows)} classifiers cut to (person, background) from {args.source.upper()} '
           f'class {spec["person"]} and background channel {spec["num_classes"]}; '
           f'{kept} other tensors (backbone, neck, box regression) kept unchanged')
