@@ -145,11 +145,11 @@ def test_first_nonfinite_layer_is_found_in_forward_order():
     from mmdet.registry import MODELS
     from mmengine.config import Config
 
-    from hda_plugin.engine.hooks import WeightHealthHook
+    from hda_plugin.engine.hooks import NonFiniteLossHook
     cfg = Config.fromfile(DEMO_CFG)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    hook = WeightHealthHook()
+    hook = NonFiniteLossHook()
     hook._model = model
     sample = DetDataSample(metainfo=dict(img_shape=(96, 128), ori_shape=(96, 128),
                                          scale_factor=(1.0, 1.0)))
@@ -159,28 +159,28 @@ def test_first_nonfinite_layer_is_found_in_forward_order():
                                             labels=torch.zeros(0, dtype=torch.long))
     batch = dict(inputs=[torch.randint(0, 255, (3, 96, 128), dtype=torch.uint8)],
                  data_samples=[sample])
-    assert hook._first_nonfinite_layer(batch) is None
+    assert hook.first_nonfinite_layer(batch) is None
     target = model.backbone.layer3[0].depthwise_conv.conv  # inside layer3's first block
     with torch.no_grad():
         target.weight[0, 0, 0, 0] = float('inf')
-    index, name, kind = hook._first_nonfinite_layer(batch)
+    index, name, kind = hook.first_nonfinite_layer(batch)
     assert name == 'backbone.layer3.0.depthwise_conv.conv' and kind == 'Conv2d' and index > 0
 
 
-def test_weight_health_wraps_and_restores_the_optimizer_step():
+def test_nonfinite_hook_wraps_and_restores_the_optimizer_step():
     """The step wrapper keeps MMEngine's scheduler counter flag, skips a step whose
     gradients are not finite (weights untouched) and is removed after training."""
     from mmengine.optim import OptimWrapper
     from mmengine.optim.scheduler import LinearLR
 
-    from hda_plugin.engine.hooks import WeightHealthHook
+    from hda_plugin.engine.hooks import NonFiniteLossHook
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
     ow = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     LinearLR(ow, start_factor=0.5, by_epoch=False, end=2)  # wraps ow.step with a counter
     counted = ow.step
     runner = _Runner()
     runner.model, runner.optim_wrapper, runner.iter = model, ow, 0
-    hook = WeightHealthHook(interval=1)
+    hook = NonFiniteLossHook()
     hook.before_train(runner)
     assert ow.step is not counted and ow.step._with_counter
     hook.before_train_iter(runner, 0)

@@ -44,7 +44,15 @@ class _Boom(Exception):
 
 
 class _RaiseAt(Hook):
+    """Records the upstream methods before any hook wraps them, then makes the loop raise."""
     priority = 'LOWEST'
+
+    def __init__(self):
+        self.before = None
+
+    def record(self, runner):
+        self.before = (runner.optim_wrapper.step, runner.model.bbox_head.assigner.assign,
+                       runner.train_loop.run)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         if runner.iter == 1:
@@ -57,17 +65,29 @@ def test_hooks_put_upstream_methods_back_when_training_raises(synthetic_release,
         ['--cfg-options', *tiny_opts(synthetic_release, 4)]).cfg_options
     cfg = load_config(DEMO_CFG, opts, work_dir=str(tmp_path))
     runner = Runner.from_cfg(cfg)
-    runner.register_hook(_RaiseAt())
+    raiser = _RaiseAt()
+    runner.register_hook(raiser)
+
+    class _Record(Hook):
+        priority = 'HIGHEST'  # before_run and before_train ahead of every other hook
+
+        def before_run(self, runner):
+            raiser.record(runner)
+
+    runner.register_hook(_Record())
     assigner = runner.model.bbox_head.assigner
     with pytest.raises(_Boom):
         runner.train()
+    step, assign, run = raiser.before
     # PositiveAnchorHook wrapped assign, NonFiniteLossHook, DivergenceHook and
-    # WeightHealthHook wrapped the optimizer wrapper's step, every hook guarded the loop
-    assert 'assign' not in vars(assigner)
-    assert 'step' not in vars(runner.optim_wrapper)
-    assert runner.optim_wrapper.step.__func__ is type(runner.optim_wrapper).step
+    # WeightHealthHook wrapped the optimizer wrapper's step, every hook guarded the loop:
+    # all are the originals again
+    assert assigner.assign == assign and 'assign' not in vars(assigner)
+    assert runner.optim_wrapper.step is step or runner.optim_wrapper.step == step
+    assert getattr(runner.optim_wrapper.step, '__name__', '') not in (
+        'guarded', 'reading', 'measuring')
     assert isinstance(runner.optim_wrapper, OptimWrapper)
-    assert 'run' not in vars(runner.train_loop)
+    assert runner.train_loop.run == run and 'run' not in vars(runner.train_loop)
     watched = [h for h in runner.hooks if type(h).__name__ in (
         'PositiveAnchorHook', 'NonFiniteLossHook', 'DivergenceHook', 'WeightHealthHook')]
     assert len(watched) == 4 and all(not h._interpositions for h in watched)

@@ -59,6 +59,9 @@ class DivergenceHook(DiagnosticHook):
             return step(*args, **kwargs)
         return reading
 
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        self._grad_norms = None
+
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         loss = (outputs or {}).get('loss')
         if not self.enabled or self._warned or not isinstance(loss, torch.Tensor):
