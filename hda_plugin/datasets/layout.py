@@ -1,11 +1,12 @@
 """Where things live in an HDA release root (``HDA_Dataset_V1.3/``), and their names."""
 import re
-from typing import Mapping, Union
+from typing import Mapping, Tuple, Union
 
 __all__ = ['HDA_LAYOUT', 'HDA_CAMERAS', 'BENCHMARK_EXCLUDED_CAMERAS', 'camera_name',
-           'frame_filename', 'seq_filename', 'camera_of', 'sample_camera']
+           'frame_filename', 'seq_filename', 'camera_of', 'sample_camera', 'hda_frame_of']
 
 _CAMERA_RE = re.compile(r'cam(?:era)?0*(\d+)', re.IGNORECASE)
+_IMG_ID_RE = re.compile(r'^cam(\d+)_(\d+)$')
 
 #: Folders of a release, relative to its root. ``frames`` is written by
 #: ``tools/dataset_converters/hda_seq_to_frames.py``.
@@ -56,3 +57,19 @@ def sample_camera(sample: Mapping) -> str:
     datasets, carried by ``PackHDADetInputs``), else :func:`camera_of` its image path."""
     cam = sample.get('camera')
     return str(cam) if cam else camera_of(sample.get('img_path', ''))
+
+
+def hda_frame_of(sample: Mapping) -> Tuple[int, int]:
+    """``(camera, 1-based frame)`` of an HDADataset sample: its ``camera`` and ``frame``
+    fields (carried by ``PackHDADetInputs``), else its ``img_id`` (``cam17_00001``); a clear
+    error for samples of other data sets."""
+    cam, frame = sample.get('camera'), sample.get('frame')
+    if cam and frame is not None and _CAMERA_RE.fullmatch(str(cam)):
+        return int(_CAMERA_RE.fullmatch(str(cam)).group(1)), int(frame)
+    found = _IMG_ID_RE.match(str(sample.get('img_id', '')))
+    if not found:
+        raise ValueError(
+            f'image {sample.get("img_path")!r} (img_id {sample.get("img_id")!r}) is not an '
+            'HDADataset frame (img_id "cam17_00001"): the hda-benchmark protocol scores '
+            'frames of an HDA release. Use MissRateMetric(protocol="caltech") for other data.')
+    return int(found.group(1)), int(found.group(2))

@@ -20,8 +20,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from ..datasets.hda_detections import alld_path, write_alld
-from ..datasets.layout import HDA_LAYOUT
-from .miss_rate_metric import _np, hda_frame_of, xyxy_to_xywh
+from ..datasets.layout import HDA_LAYOUT, hda_frame_of
+from .miss_rate_metric import _np, xyxy_to_xywh
 
 __all__ = ['DumpHDADetections']
 

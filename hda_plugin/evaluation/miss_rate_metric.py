@@ -1,6 +1,5 @@
 """``MissRateMetric``: log-average miss rate of the person class in two named protocols,
 ``hda-benchmark`` and ``caltech`` (:mod:`.protocols`), overall and per camera."""
-import re
 from collections import OrderedDict, defaultdict
 from typing import Optional, Sequence, Tuple
 
@@ -9,7 +8,7 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from ..datasets.layout import sample_camera
+from ..datasets.layout import hda_frame_of, sample_camera
 from ..utils.table import format_table
 from .caltech import evaluate_caltech, setting_masks
 from .functional import (
@@ -22,22 +21,9 @@ from .functional import (
 from .hda_benchmark import benchmark_table, evaluate_predictions
 from .protocols import HDA_BENCHMARK, caltech_setting
 
-__all__ = ['MissRateMetric', 'hda_frame_of', 'xyxy_to_xywh']
+__all__ = ['MissRateMetric', 'xyxy_to_xywh']
 
-_IMG_ID_RE = re.compile(r'^cam(\d+)_(\d+)$')
 INF = float('inf')
-
-
-def hda_frame_of(sample: dict) -> Tuple[int, int]:
-    """``(camera, 1-based frame)`` of an HDADataset sample (its ``img_id`` is
-    ``cam17_00001``); a clear error for samples of other data sets."""
-    found = _IMG_ID_RE.match(str(sample.get('img_id', '')))
-    if not found:
-        raise ValueError(
-            f'image {sample.get("img_path")!r} (img_id {sample.get("img_id")!r}) is not an '
-            'HDADataset frame (img_id "cam17_00001"): the hda-benchmark protocol scores '
-            'frames of an HDA release. Use MissRateMetric(protocol="caltech") for other data.')
-    return int(found.group(1)), int(found.group(2))
 
 
 def xyxy_to_xywh(boxes) -> np.ndarray:

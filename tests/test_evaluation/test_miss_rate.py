@@ -8,7 +8,7 @@ import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
-from hda_plugin.datasets.layout import camera_of, sample_camera
+from hda_plugin.datasets.layout import camera_of, hda_frame_of, sample_camera
 from hda_plugin.evaluation import (
     REF_FPPI,
     MissRateMetric,
@@ -243,6 +243,11 @@ def test_sample_camera_prefers_the_samples_own_field():
     assert sample_camera(dict(camera='cam54', img_path='/x/cam60/I00001.jpg')) == 'cam54'
     assert sample_camera(dict(img_path='/x/hda_frames/cam60/I00001.jpg')) == 'cam60'
     assert sample_camera(dict(camera='', img_path='img.jpg')) == 'all'
+    # the benchmark's (camera, frame): the fields first, the img_id as the fallback
+    assert hda_frame_of(dict(camera='cam54', frame=7, img_id='cam60_00001')) == (54, 7)
+    assert hda_frame_of(dict(img_id='cam17_00012')) == (17, 12)
+    with pytest.raises(ValueError, match='is not an HDADataset frame'):
+        hda_frame_of(dict(img_id='shard#3', img_path='tfrecord://x'))
 
 
 def test_height_range_and_aspect_ratio_options():

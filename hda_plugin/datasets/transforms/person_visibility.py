@@ -31,8 +31,9 @@ class LoadHDAAnnotations(LoadAnnotations):
 @TRANSFORMS.register_module()
 class PackHDADetInputs(PackDetInputs):
     """``PackDetInputs`` that also packs ``gt_visibility`` as ``visibility``, and the
-    sample's ``camera`` (set by both datasets) into its metainfo whatever ``meta_keys``
-    says, for the per-camera metrics. Arguments as ``PackDetInputs``."""
+    sample's ``camera`` (set by both datasets) and ``frame`` (HDADataset) into its metainfo
+    whatever ``meta_keys`` says, for the per-camera metrics and the HDA benchmark.
+    Arguments as ``PackDetInputs``."""
     mapping_table = dict(PackDetInputs.mapping_table, gt_visibility='visibility')
 
     def transform(self, results: dict) -> dict:
@@ -44,6 +45,7 @@ class PackHDADetInputs(PackDetInputs):
                 'LoadHDAAnnotations and PackHDADetInputs dropped boxes. Use these two in '
                 'test pipelines only (no crops).')
         packed = super().transform(results)
-        if results.get('camera'):
-            packed['data_samples'].set_metainfo(dict(camera=results['camera']))
+        own = {k: results[k] for k in ('camera', 'frame') if results.get(k) is not None}
+        if own:
+            packed['data_samples'].set_metainfo(own)
         return packed
