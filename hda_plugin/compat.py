@@ -8,7 +8,9 @@ Applied once when :mod:`hda_plugin` is imported (configs pull it in through
    #11305, #11780; fix PR #11524 unmerged).
 2. mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; torch >= 2.6 then
    refuses mmengine's own checkpoints when resuming or loading (fixed on mmengine main,
-   unreleased).
+   unreleased), and older torch runs any code a checkpoint carries. Local checkpoints
+   load through :func:`hda_plugin.safe_pickle.safe_torch_load` instead: an allowlist of
+   the types MMEngine's checkpoints hold, no code.
 3. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and wraps the model
    in DDP with ``device_ids=[LOCAL_RANK]``; both fail on a machine without CUDA.
 """
@@ -18,6 +20,8 @@ import os.path as osp
 import torch
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
+
+from .safe_pickle import safe_torch_load
 
 __all__ = ['apply_patches', 'init_cpu_distributed', 'CPUDistributedDataParallel']
 
@@ -37,11 +41,12 @@ def _patch_ssd_head_loss_cls():
 
 
 def _patch_checkpoint_loader():
-    """Defect 2: load local checkpoints with ``weights_only=False``.
+    """Defect 2: load local checkpoints with the allowlist of :mod:`hda_plugin.safe_pickle`.
 
-    Only the local-path scheme is replaced (``CheckpointLoader`` prefix ``''``); these are
-    files the user names in ``--resume``/``load_from``/``init_cfg``, which mmengine wrote
-    with pickled metadata (message hub, numpy scalars) before torch 2.6 changed the default.
+    Only the local-path scheme is replaced (``CheckpointLoader`` prefix ``''``): the files
+    the user names in ``--resume``/``load_from``/``init_cfg``. MMEngine pickles metadata
+    (message hub history buffers, numpy scalars) that ``weights_only=True`` alone refuses;
+    the allowlist admits exactly those, and a file with anything else fails naming it.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -52,7 +57,7 @@ def _patch_checkpoint_loader():
                 f'{filename} can not be found. Weights are read from local files only (nothing '
                 'is downloaded): fix the path in the config (load_from, init_cfg.checkpoint, '
                 'backbone_weights) or pass --cfg-options with the right one.')
-        return torch.load(filename, map_location=map_location, weights_only=False)
+        return safe_torch_load(filename, map_location=map_location)
 
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
 

@@ -3,7 +3,6 @@
 MMDetection's ``DumpDetResults`` drops the ground truth from the dump, so it is read again
 from the config's test dataset and joined on ``img_path``.
 """
-import pickle
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -11,6 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from ..datasets.layout import sample_camera
+from ..safe_pickle import load_pickle
 from ..utils.config import inner_dataset_cfg
 from .miss_rate_metric import MissRateMetric
 
@@ -46,9 +46,9 @@ def load_ground_truth(cfg: Config, split: str = 'test',
 
 def load_results(path: str) -> List[dict]:
     """The list ``tools/test.py --out`` wrote: one dict per image with ``img_path`` and
-    ``pred_instances`` (``bboxes``, ``scores``, ``labels``)."""
-    with open(path, 'rb') as f:
-        results = pickle.load(f)
+    ``pred_instances`` (``bboxes``, ``scores``, ``labels``). Read through the restricted
+    unpickler of :mod:`hda_plugin.safe_pickle`: no code runs from the file."""
+    results = load_pickle(path)
     if not isinstance(results, list) or not results or 'pred_instances' not in results[0]:
         raise ValueError(f'{path}: expected the list of per-image predictions that '
                          'tools/test.py --out writes (dicts with pred_instances).')

@@ -4,6 +4,8 @@ from typing import Dict, Tuple
 
 import torch
 
+from ..safe_pickle import safe_torch_load
+
 __all__ = ['load_state_dict_file']
 
 
@@ -12,13 +14,13 @@ def load_state_dict_file(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
 
     The state dict is taken from under ``state_dict``/``model`` when present, and a
     ``module.`` key prefix (a DataParallel save) is dropped, as MMEngine's loaders do
-    (``revise_keys``). Local files the user names are loaded with ``weights_only=False``
-    (see ``hda_plugin/compat.py``, defect 2).
+    (``revise_keys``). Files load through :func:`hda_plugin.safe_pickle.safe_torch_load`:
+    no code runs from them.
     """
     try:    # memory-mapped: a torchvision VGG16 is 528 MB
-        ckpt = torch.load(path, map_location='cpu', weights_only=False, mmap=True)
+        ckpt = safe_torch_load(path, map_location='cpu', mmap=True)
     except RuntimeError:    # files from before torch 1.6's zip format cannot be mapped
-        ckpt = torch.load(path, map_location='cpu', weights_only=False)
+        ckpt = safe_torch_load(path, map_location='cpu')
     meta = {}
     if isinstance(ckpt, dict):
         meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}

@@ -11,6 +11,7 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 
 from hda_plugin.models.ssd_person import PERSON_SOURCES
+from hda_plugin.safe_pickle import safe_torch_load
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -65,7 +66,7 @@ def test_person_score_is_source_person_vs_background_softmax(coco_ssd, tmp_path)
     assert p.returncode == 0, p.stderr
     assert '7 classifiers cut to (person, background)' in p.stdout
     assert 'bbox_head.cls_convs.0.0' in p.stdout and '(324, 512, 3, 3)' in p.stdout
-    ckpt = torch.load(out, weights_only=False)
+    ckpt = safe_torch_load(out)
     assert ckpt['meta']['dataset_meta']['classes'] == ('person', )
     dst = build('ssd512_hda_from-coco.py')
     dst.load_state_dict(ckpt['state_dict'], strict=True)   # every key fits the 1-class model
@@ -103,7 +104,7 @@ def test_voc_model_cut_to_person_loads_into_the_from_voc_config(tmp_path):
     assert p.returncode == 0, p.stderr
     assert 'from VOC class 14 and background channel 20' in p.stdout
     dst = build('ssd512_hda_from-voc.py')
-    dst.load_state_dict(torch.load(tmp_path / 'person.pth', weights_only=False)['state_dict'],
+    dst.load_state_dict(safe_torch_load(str(tmp_path / 'person.pth'))['state_dict'],
                         strict=True)
     x = torch.randn(1, 3, 384, 384) * 50
     with torch.no_grad():
@@ -121,7 +122,7 @@ def test_wrong_source_or_classes_named(coco_ssd, tmp_path):
     p = run_tool(path, str(tmp_path / 'x.pth'), '--source', 'voc')
     assert p.returncode == 1
     assert 'dataset_meta lists 80 classes' in p.stderr
-    ckpt = torch.load(path, weights_only=False)
+    ckpt = safe_torch_load(path)
     bare = tmp_path / 'bare.pth'
     torch.save(ckpt['state_dict'], bare)          # no meta: the channel count must tell
     p = run_tool(str(bare), str(tmp_path / 'x.pth'), '--source', 'voc')

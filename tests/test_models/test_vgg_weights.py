@@ -21,6 +21,7 @@ from hda_plugin.models import (
     convert_torchvision_vgg16,
     ssd_vgg_layers,
 )
+from hda_plugin.safe_pickle import safe_torch_load
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FIXTURE = osp.join(ROOT, 'tests', 'fixtures', 'tfslim_vgg16')
@@ -219,7 +220,7 @@ def test_converter_cli_table_and_errors(tmp_path):
     assert p.returncode == 0, p.stderr
     assert re.search(r'features\.31\.weight +reduced +\(4, 32, 3, 3\)', p.stdout), p.stdout
     assert '26 mapped, 4 reduced' in p.stdout and '4 source tensors not used' in p.stdout
-    ckpt = torch.load(out, weights_only=False)
+    ckpt = safe_torch_load(out)
     assert ckpt['meta']['input_normalisation']['mean'] == [123.68, 116.78, 103.94]
     assert len(ckpt['state_dict']) == 30
     v1_out = tmp_path / 'vgg_v1.pth'
@@ -227,7 +228,7 @@ def test_converter_cli_table_and_errors(tmp_path):
                  osp.join(FIXTURE, 'v1', 'vgg_16.ckpt'), str(v1_out), '--fc-reduce',
                  '--allow-other-widths')
     assert p.returncode == 0, p.stderr
-    v1_state = torch.load(v1_out, weights_only=False)['state_dict']
+    v1_state = safe_torch_load(v1_out)['state_dict']
     for key, value in ckpt['state_dict'].items():
         torch.testing.assert_close(v1_state[key], value, rtol=0, atol=0)
     tv = tmp_path / 'tv.pth'
