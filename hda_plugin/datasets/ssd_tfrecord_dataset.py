@@ -152,6 +152,13 @@ class SSDTFRecordDataset(BaseDetDataset):
                         if len(shape_mismatch) < 5:
                             shape_mismatch.append(f'{osp.basename(path)} record {r}: '
                                                   f'image/shape {dh}x{dw}, image {height}x{width}')
+                    bad = ~np.isfinite(ex['boxes']).all(axis=1)
+                    if bad.any():
+                        raise TFRecordError(
+                            f'{path}: record {r} at byte offset {off - 12}: box '
+                            f'{int(np.argmax(bad))} (ymin, xmin, ymax, xmax) is '
+                            f'{ex["boxes"][bad][0].tolist()}: NaN or Inf is no box. Fix the '
+                            'writer of this shard and re-write it.')
                     instances = self._instances(ex, width, height, classes, table, st)
                     st['records'] += 1
                     data_list.append(dict(

@@ -8,6 +8,7 @@ from mmengine.logging import MMLogger
 
 from ..datasets.layout import sample_camera
 from ..utils.table import format_table
+from .finite_predictions import check_finite_predictions
 
 __all__ = ['CameraVOCMetric']
 
@@ -22,6 +23,7 @@ class CameraVOCMetric(VOCMetric):
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
+            check_finite_predictions(sample)
             super().process(data_batch, [sample])
             self.results[-1] = self.results[-1] + (sample_camera(sample), )
 

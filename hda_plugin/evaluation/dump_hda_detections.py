@@ -21,6 +21,7 @@ from mmengine.logging import MMLogger
 
 from ..datasets.hda_detections import alld_path, write_alld
 from ..datasets.layout import HDA_LAYOUT, hda_frame_of
+from .finite_predictions import check_finite_predictions
 from .miss_rate_metric import _np, xyxy_to_xywh
 
 __all__ = ['DumpHDADetections']
@@ -64,6 +65,7 @@ class DumpHDADetections(BaseMetric):
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
+            check_finite_predictions(sample)
             cam, frame = hda_frame_of(sample)
             pred = sample['pred_instances']
             keep = _np(pred['labels']) == self.label

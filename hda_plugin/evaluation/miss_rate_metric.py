@@ -11,6 +11,7 @@ from mmengine.logging import MMLogger
 from ..datasets.layout import hda_frame_of, sample_camera
 from ..utils.table import format_table
 from .caltech import evaluate_caltech, setting_masks
+from .finite_predictions import check_finite_predictions
 from .functional import (
     REF_FPPI,
     log_average_miss_rate,
@@ -131,6 +132,7 @@ class MissRateMetric(BaseMetric):
     # ----------------------------------------------------------------------------------
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
+            check_finite_predictions(sample)
             pred = sample['pred_instances']
             keep = _np(pred['labels']) == self.label
             dets = _np(pred['bboxes']).reshape(-1, 4)[keep]

@@ -33,6 +33,8 @@ SEQ_JPEG = (102, 201)
 SEQ_PNG = (1, 2)
 _MAGIC = 0xFEED
 _HEADER_SIZE = 1024
+#: Largest width or height accepted from a header (HDA's largest camera is 2560x1600).
+MAX_SIDE = 32768
 
 
 class SeqFormatError(ValueError):
@@ -85,6 +87,25 @@ class SeqReader:
             raise SeqFormatError(
                 f'{self.path}: image format code {self.image_format} is not supported '
                 f'(expected one of {known}: raw, JPEG or PNG).')
+        self._check_geometry()
+
+    def _check_geometry(self):
+        """Header sizes checked before anything is allocated from them."""
+        if not (0 < self.width <= MAX_SIDE and 0 < self.height <= MAX_SIDE):
+            raise SeqFormatError(
+                f'{self.path}: header width x height (byte offsets 548, 552) is '
+                f'{self.width}x{self.height}; expected 1..{MAX_SIDE} each. The header is '
+                'corrupt; re-copy the file from the release.')
+        if self.codec != 'raw':
+            return
+        ch = self.bit_depth // 8
+        want = self.width * self.height * ch
+        if self.bit_depth not in (8, 24) or self.image_size_bytes != want:
+            raise SeqFormatError(
+                f'{self.path}: raw frames of {self.width}x{self.height} at {self.bit_depth} '
+                f'bits (byte offsets 548-556) are {want} bytes, but the header\'s image size '
+                f'(byte offset 564) says {self.image_size_bytes}; expected 8- or 24-bit '
+                'frames of width x height x channels bytes. The header is corrupt.')
 
     @property
     def codec(self) -> str:
@@ -106,13 +127,14 @@ class SeqReader:
     def _build_seek_table(self, strict) -> List[Tuple[int, int]]:
         table = []
         if self.codec == 'raw':
-            step = self.true_image_size or self.image_size_bytes
-            for i in range(self.num_frames):
-                off = _HEADER_SIZE + i * step
-                if off + self.image_size_bytes > self.file_size:
-                    self._truncate(strict, i, off, 'the raw image runs past the end of the file')
-                    break
-                table.append((off, self.image_size_bytes))
+            step = max(self.true_image_size, self.image_size_bytes)
+            fit = (self.file_size - _HEADER_SIZE) // step  # > 0-byte frames: bounded by the file
+            n = min(self.num_frames, fit)
+            table = [(_HEADER_SIZE + i * step, self.image_size_bytes) for i in range(n)]
+            if n < self.num_frames:
+                self._truncate(strict, n, _HEADER_SIZE + n * step,
+                               f'the raw image runs past the end of the file (the file holds '
+                               f'{fit} frames of {step} bytes)')
             return table
         extra = 8
         off = _HEADER_SIZE

@@ -17,6 +17,7 @@ labelling toolbox's ``vbbSaveTxt``::
 The object block repeats ``n`` times. Frames are 1-based (MATLAB). ``pos`` holds
 one row per frame from ``str`` to ``end``.
 """
+import math
 import re
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -80,6 +81,10 @@ class VbbAnnotation:
         return frames
 
 
+#: Largest ``nFrame`` accepted (the readers allocate per frame; HDA's longest camera has
+#: about 10^4 frames, 10^7 is 23 days at 5 fps).
+MAX_FRAMES = 10_000_000
+
 _HEADER_RE = re.compile(r'^%\s*vbb\s+version\s*=\s*([0-9.]+)\s*$')
 _COUNT_RE = re.compile(r'^nFrame\s*=\s*(\d+)\s+n\s*=\s*(\d+)\s*$')
 _LBL_RE = re.compile(r"^lbl\s*=\s*'([^']*)'\s+str\s*=\s*(-?\d+)\s+end\s*=\s*(-?\d+)"
@@ -97,9 +102,13 @@ def _parse_matrix(path, line_no, key, body, cols):
             raise VbbFormatError(path, line_no, f'{cols} numbers per row in {key}=[...]',
                                  r, 'Each row is "l t w h" separated by ";".')
         try:
-            out.append([float(v) for v in vals])
+            row = [float(v) for v in vals]
         except ValueError:
             raise VbbFormatError(path, line_no, f'numbers in {key}=[...]', r) from None
+        if not all(math.isfinite(v) for v in row):
+            raise VbbFormatError(path, line_no, f'finite numbers in {key}=[...]', r,
+                                 'NaN or Inf is no box; fix or remove that row.')
+        out.append(row)
     if cols:
         return np.asarray(out, dtype=np.float64).reshape(-1, cols)
     return np.asarray([v for row in out for v in row], dtype=np.float64)
@@ -133,6 +142,12 @@ def parse_vbb(text: str, path: str = '<string>') -> VbbAnnotation:
     if not m:
         raise VbbFormatError(path, ln, "'nFrame=<frames> n=<objects>'", s)
     n_frames, n_obj = int(m.group(1)), int(m.group(2))
+    if n_frames > MAX_FRAMES:
+        raise VbbFormatError(path, ln, f'nFrame <= {MAX_FRAMES:,}', s,
+                             'The header is corrupt (the readers allocate per frame).')
+    if n_obj > len(sig):  # every object block takes 5 lines: cannot be in the file
+        raise VbbFormatError(path, ln, f'n <= the {len(sig)} lines of the file', s,
+                             'The header object count is corrupt.')
     ln, s = take("'log=[...]'")
     m = _ARRAY_RE.match(s)
     if not m or m.group(1) != 'log':
@@ -174,9 +189,17 @@ def parse_vbb(text: str, path: str = '<string>') -> VbbAnnotation:
 
 
 def load_vbb(path: str) -> VbbAnnotation:
-    """Reads and parses a vbb 1.4 text file."""
-    with open(path, encoding='utf-8', errors='strict') as f:
-        return parse_vbb(f.read(), path=str(path))
+    """Reads and parses a vbb 1.4 text file (UTF-8; ASCII in practice)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        raise VbbFormatError(str(path), line, 'UTF-8 text', data[e.start:e.start + 8],
+                             f'(byte offset {e.start}). A vbb text file is plain ASCII: the '
+                             'file is corrupt or not a vbb text file.') from None
+    return parse_vbb(text, path=str(path))
 
 
 def _fmt_rows(arr: np.ndarray) -> str:

@@ -224,3 +224,13 @@ def test_iter_records_strict_and_reporting(tmp_path):
     assert got[1].error is not None and not got[1].error.fatal and got[1].data is None
     assert got[2].error is None and got[2].data is not None
     assert got[3].error.fatal and 'header is cut after 3 bytes' in str(got[3].error)
+
+
+def test_non_finite_box_is_an_error_naming_the_record(tmp_path):
+    good = example(img(), [[1, 2, 20, 30]])
+    bad = example(img(), [[1, 2, 20, 30], [1, 2, 20, 30]])
+    bad['image/object/bbox/ymax'] = ([30 / 40, float('nan')], 'float')
+    write_shard(tmp_path / 'n_000.tfrecord', [good, bad])
+    with pytest.raises(TFRecordError, match=r'n_000\.tfrecord: record 1 at byte offset \d+: '
+                                            r'box 1 .*NaN or Inf is no box'):
+        SSDTFRecordDataset(data_root=str(tmp_path), file_pattern='n_*.tfrecord', test_mode=True)

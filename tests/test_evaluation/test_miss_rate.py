@@ -275,3 +275,26 @@ def test_camera_voc_metric_is_vocmetric_overall_plus_each_camera():
     assert cam['voc/AP50'] == voc['voc/AP50'] == pytest.approx(0.5)  # 1 of 2 found, first
     assert cam['voc/AP50_cam17'] == pytest.approx(1.0)
     assert cam['voc/AP50_cam60'] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize('bad', ['box', 'score'])
+def test_non_finite_predictions_stop_every_metric_naming_the_image(bad):
+    import torch
+
+    from hda_plugin.evaluation import CameraVOCMetric, DumpHDADetections
+    boxes = torch.tensor([[0., 0., 10., 30.], [5., 5., 20., 50.]])
+    scores = torch.tensor([0.9, 0.8])
+    if bad == 'box':
+        boxes[1, 2] = float('nan')
+    else:
+        scores[1] = float('inf')
+    sample = dict(img_path='/x/hda_frames/cam17/I00001.jpg', img_id='cam17_00001',
+                  pred_instances=dict(bboxes=boxes, scores=scores, labels=torch.zeros(2).long()),
+                  gt_instances=dict(bboxes=torch.zeros((0, 4)), labels=torch.zeros(0).long()),
+                  ignored_instances=dict(bboxes=torch.zeros((0, 4)),
+                                         labels=torch.zeros(0).long()))
+    for metric in (MissRateMetric(), CameraVOCMetric(metric='mAP'),
+                   DumpHDADetections('X', '/nonexistent')):
+        with pytest.raises(ValueError, match=r'cam17/I00001\.jpg: 1 of 2 predictions have a '
+                                             r'non-finite box or score'):
+            metric.process({}, [sample])
