@@ -24,19 +24,24 @@ import os.path as osp
 import pickle
 import types
 import warnings
+import zipfile
 from typing import Any, Dict, Optional
 
 import numpy as np
 import torch
 
-__all__ = ['UnsafeFileError', 'safe_torch_load', 'load_pickle', 'RestrictedUnpickler',
-           'SAFE_GLOBALS', 'TRUST_ENV']
+__all__ = ['UnsafeFileError', 'CorruptCheckpointError', 'safe_torch_load', 'load_pickle',
+           'RestrictedUnpickler', 'SAFE_GLOBALS', 'TRUST_ENV']
 
 TRUST_ENV = 'HDA_SSD_TRUSTED_FILES'
 
 
 class UnsafeFileError(pickle.UnpicklingError):
     """A checkpoint or results file that refers to a type outside the allowlist."""
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A checkpoint file that is truncated or not a PyTorch file at all."""
 
 
 def _history_buffer_attr(obj, name):
@@ -184,6 +189,19 @@ def safe_torch_load(f, map_location: Any = 'cpu', mmap: Optional[bool] = None,
                           **kwargs)
     except UnsafeFileError:
         raise
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as e:
+        text = str(e)
+        if isinstance(e, RuntimeError) and not any(k in text for k in (
+                'PytorchStreamReader', 'central directory', 'zip archive', 'truncated')):
+            raise
+        size = os.path.getsize(f) if isinstance(f, (str, os.PathLike)) and \
+            os.path.exists(f) else None
+        cause = text.split('.')[0] if text else type(e).__name__
+        raise CorruptCheckpointError(
+            f'{path}: not a complete PyTorch checkpoint ({cause}'
+            + (f'; {size} bytes' if size is not None else '') + '). The file is truncated '
+            '(a copy or a save that did not finish) or is not a .pth file: re-copy it, or '
+            'resume from an earlier checkpoint.') from None
     except pickle.UnpicklingError as e:
         text = str(e)
         if 'Unsupported global' in text or 'GLOBAL' in text or 'not an allowed global' in text:

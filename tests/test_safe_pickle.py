@@ -121,3 +121,18 @@ def test_tools_refuse_a_hostile_checkpoint(hostile, synthetic_release):
                        cwd=ROOT, env=run_env(), capture_output=True, text=True, timeout=600)
     assert p.returncode != 0 and 'hostile.pth' in p.stdout + p.stderr
     assert not marker.exists() and not os.path.exists(osp.join(osp.dirname(pth), 'out.pth'))
+
+
+def test_truncated_or_empty_checkpoint_names_the_file(tmp_path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    from hda_plugin.safe_pickle import CorruptCheckpointError
+    good = tmp_path / 'iter_2.pth'
+    torch.save({'state_dict': {'w': torch.ones(1000)}}, good)
+    data = good.read_bytes()
+    (tmp_path / 'cut.pth').write_bytes(data[:len(data) // 2])
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    for name in ('cut.pth', 'empty.pth'):
+        with pytest.raises(CorruptCheckpointError, match=rf'{name}: not a complete PyTorch '
+                                                         r'checkpoint .*truncated'):
+            _load_checkpoint(str(tmp_path / name), map_location='cpu')

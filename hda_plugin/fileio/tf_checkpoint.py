@@ -298,9 +298,23 @@ def read_tf_checkpoint(path: str, progress: bool = False) -> TFCheckpoint:
     or V1 (its single file).
 
     String, resource and partitioned variables are not read; they are listed in
-    ``skipped`` with the reason. ``progress`` shows a tqdm bar over the variables.
+    ``skipped`` with the reason. ``progress`` shows a tqdm bar over the variables. A table
+    or message that does not parse (a corruption the block CRCs did not catch) is a
+    :class:`TFCheckpointError` naming the file.
     """
     prefix = resolve_checkpoint(path)
+    try:
+        return _read_checkpoint(prefix, progress)
+    except TFCheckpointError:
+        raise
+    except (IndexError, KeyError, ValueError, struct.error, OverflowError) as e:
+        raise TFCheckpointError(
+            f'{prefix}: the checkpoint does not parse ({type(e).__name__}: {e}) although its '
+            'checksums agree: the file is corrupt or was not written by TensorFlow. Re-copy or '
+            're-export it.') from None
+
+
+def _read_checkpoint(prefix: str, progress: bool) -> TFCheckpoint:
     if not osp.isfile(prefix + '.index'):
         return _read_v1(prefix, progress)
     entries = _read_table(prefix + '.index')

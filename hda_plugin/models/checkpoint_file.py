@@ -4,7 +4,7 @@ from typing import Dict, Tuple
 
 import torch
 
-from ..safe_pickle import safe_torch_load
+from ..safe_pickle import CorruptCheckpointError, safe_torch_load
 
 __all__ = ['load_state_dict_file']
 
@@ -19,6 +19,8 @@ def load_state_dict_file(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
     """
     try:    # memory-mapped: a torchvision VGG16 is 528 MB
         ckpt = safe_torch_load(path, map_location='cpu', mmap=True)
+    except CorruptCheckpointError:
+        raise
     except RuntimeError:    # files from before torch 1.6's zip format cannot be mapped
         ckpt = safe_torch_load(path, map_location='cpu')
     meta = {}

@@ -7,7 +7,7 @@ import sys
 from mmengine.config import Config, DictAction
 
 from .cfg_options import CfgOptionError
-from .config import load_config
+from .config import ConfigSyntaxError, load_config
 
 __all__ = ['add_common_args', 'add_cfg_options', 'config_from_args', 'DictAction']
 
@@ -44,6 +44,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
     try:
         return load_config(args.config, getattr(args, 'cfg_options', None),
                            getattr(args, 'work_dir', None), getattr(args, 'launcher', 'none'))
-    except CfgOptionError as e:
+    except (CfgOptionError, ConfigSyntaxError) as e:
         print(f'error: {e}', file=sys.stderr)
         raise SystemExit(2) from None
