@@ -10,6 +10,20 @@ from .layout import HDA_LAYOUT, camera_name, frame_filename, seq_filename
 __all__ = ['extract_camera', 'extract_release', 'find_cameras']
 
 _MAGIC = {'jpg': b'\xff\xd8', 'png': b'\x89PNG'}
+# The end of a complete image: JPEG's EOI marker, PNG's IEND chunk (a few bytes of padding
+# after it are tolerated).
+_END = {'jpg': (b'\xff\xd9', 32), 'png': (b'IEND', 16)}
+
+
+def _write_atomic(dst: str, data: bytes) -> None:
+    """Written under a temporary name, flushed, then renamed: a killed extraction never
+    leaves a partial frame under its final name."""
+    tmp = f'{dst}.part{os.getpid()}'
+    with open(tmp, 'wb') as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, dst)
 
 
 def find_cameras(root: str) -> list:
@@ -44,16 +58,21 @@ def extract_camera(root: str, cam, progress: bool = True) -> dict:
         for i in frames:
             dst = osp.join(out_dir, frame_filename(i + 1, ext))
             if reader.codec == 'raw':
-                cv2.imwrite(dst, reader.read(i))
+                ok, enc = cv2.imencode('.png', reader.read(i))
+                _write_atomic(dst, enc.tobytes())
                 continue
             data = reader.read_encoded(i)
-            if not data.startswith(_MAGIC[ext]):
+            end, within = _END[ext]
+            problem = (f'does not start with the {ext.upper()} signature'
+                       if not data.startswith(_MAGIC[ext]) else
+                       f'is cut: its {len(data)} bytes do not end with the {ext.upper()} end '
+                       'marker' if end not in data[-within:] else None)
+            if problem:
                 raise SeqFormatError(
-                    f'{path}: frame {i} (0-based) at byte offset {reader.seek_table[i][0]}: '
-                    f'does not start with the {ext.upper()} signature. Frames 0..{i - 1} were '
-                    f'written to {out_dir}. The video is corrupt; re-copy it from the release.')
-            with open(dst, 'wb') as f:
-                f.write(data)
+                    f'{path}: frame {i} (0-based) at byte offset {reader.seek_table[i][0]} '
+                    f'{problem}. Frames 0..{i - 1} were written to {out_dir}. The video is '
+                    'corrupt; re-copy it from the release.')
+            _write_atomic(dst, data)
         if reader.truncated_at is not None:
             raise SeqFormatError(reader.truncation_reason +
                                  f' Frames 0..{len(reader) - 1} were written to {out_dir}.')

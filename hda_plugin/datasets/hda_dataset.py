@@ -163,7 +163,13 @@ class HDADataset(BaseDetDataset):
             per_frame = ann.per_frame()
             for f in range(1, ann.n_frames + 1, self.frame_step):
                 img_path = osp.join(cam_dir, frame_filename(f, ext))
-                if not osp.isfile(img_path):
+                size = osp.getsize(img_path) if osp.isfile(img_path) else -1
+                if size == 0:
+                    raise ValueError(
+                        f'{img_path}: frame {f} of {cam} is an empty (0-byte) file, left by an '
+                        'interrupted copy or extraction. Re-run '
+                        'tools/dataset_converters/hda_seq_to_frames.py for this camera.')
+                if size < 0:
                     if self.missing_frames == 'error':
                         raise FileNotFoundError(
                             f'{path}: frame {f} is annotated but {img_path} does not exist. '

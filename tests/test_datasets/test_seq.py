@@ -1,3 +1,4 @@
+import os
 import struct
 
 import cv2
@@ -117,3 +118,36 @@ def test_extract_rejects_corrupt_frame_bytes(tmp_path):
     with pytest.raises(SeqFormatError, match=r'frame 1 \(0-based\) at byte offset'):
         extract_camera(str(tmp_path), 50, progress=False)
     assert (tmp_path / HDA_LAYOUT['frames'] / 'cam50' / 'I00001.jpg').exists()
+
+
+def test_extraction_refuses_a_cut_frame_and_writes_atomically(tmp_path):
+    """A frame whose JPEG is cut in half, with a consistent size field: the frames before
+    it are written, it is named, and no partial file is left under a final name."""
+    root = tmp_path / 'rel'
+    seq_dir = root / 'hda_image_sequences_matlab'
+    seq_dir.mkdir(parents=True)
+    frames = _frames(3)
+    enc = [cv2.imencode('.jpg', f)[1].tobytes() for f in frames]
+    enc[1] = enc[1][:len(enc[1]) // 2]  # cut, but stored with its own (consistent) size
+    path = str(seq_dir / 'camera40.seq')
+    write_seq(path, frames, codec='jpg')
+    header = open(path, 'rb').read(1024)
+    body = b''.join(struct.pack('<I', len(e) + 4) + e + b'\0' * 8 for e in enc)
+    open(path, 'wb').write(header + body)
+    with pytest.raises(SeqFormatError, match=r'camera40\.seq: frame 1 \(0-based\) at byte offset '
+                                             r'\d+ is cut: .* do not end with the JPG end marker'):
+        extract_camera(str(root), 40, progress=False)
+    written = sorted(os.listdir(root / 'hda_frames' / 'cam40'))
+    assert written == ['I00001.jpg']  # frame 0 only, no temporary or partial file
+
+
+def test_empty_frame_file_is_named(synthetic_release, tmp_path):
+    import shutil
+
+    from hda_plugin.datasets import HDADataset
+    root = tmp_path / 'copy'
+    shutil.copytree(synthetic_release, root)
+    (root / 'hda_frames' / 'cam19' / 'I00003.jpg').write_bytes(b'')
+    with pytest.raises(ValueError, match=r'cam19/I00003\.jpg: frame 3 of cam19 is an empty '
+                                         r'\(0-byte\) file'):
+        HDADataset(data_root=str(root), cameras=[19], test_mode=True)
