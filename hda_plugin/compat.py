@@ -13,6 +13,10 @@ Applied once when :mod:`hda_plugin` is imported (configs pull it in through
    the types MMEngine's checkpoints hold, no code.
 3. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and wraps the model
    in DDP with ``device_ids=[LOCAL_RANK]``; both fail on a machine without CUDA.
+4. mmengine 0.10.7's ``CheckpointHook`` deletes the oldest checkpoint before writing the
+   new one, and local files (checkpoints, ``last_checkpoint``) are written in place; its
+   auto-resume trusts ``last_checkpoint`` blindly. :mod:`hda_plugin.engine.checkpoints`
+   reorders the save, writes atomically, and resumes from the newest complete checkpoint.
 """
 import os
 import os.path as osp
@@ -60,6 +64,29 @@ def _patch_checkpoint_loader():
         return safe_torch_load(filename, map_location=map_location)
 
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
+
+
+def _patch_crash_safe_checkpoints():
+    """Defect 4: atomic local writes, save-then-remove, a resume that skips cut files."""
+    from mmengine.fileio.backends import LocalBackend
+    from mmengine.hooks import CheckpointHook
+    from mmengine.runner import runner as runner_module
+
+    from .engine.checkpoints import (
+        find_resumable_checkpoint,
+        save_checkpoint_with_step,
+        write_atomic,
+    )
+
+    def put(self, obj, filepath):
+        write_atomic(obj, str(filepath), mode='wb')
+
+    def put_text(self, obj, filepath, encoding='utf-8'):
+        write_atomic(obj, str(filepath), mode='w', encoding=encoding)
+
+    LocalBackend.put, LocalBackend.put_text = put, put_text
+    CheckpointHook._save_checkpoint_with_step = save_checkpoint_with_step
+    runner_module.find_latest_checkpoint = find_resumable_checkpoint  # Runner.load_or_resume
 
 
 class CPUDistributedDataParallel(MMDistributedDataParallel):
@@ -117,5 +144,6 @@ def apply_patches():
         return
     _patch_ssd_head_loss_cls()
     _patch_checkpoint_loader()
+    _patch_crash_safe_checkpoints()
     _register_cpu_ddp()
     _APPLIED = True

@@ -8,12 +8,14 @@ Learning rate: configs are written for 8 GPUs x 8 images (``auto_scale_lr.base_b
 pass ``--auto-scale-lr`` to scale it linearly with your total batch size.
 """
 import argparse
+import sys
 
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.compat import init_cpu_distributed
+from hda_plugin.engine.work_dir_lock import WorkDirInUseError, work_dir_lock
 from hda_plugin.utils.cli import add_common_args, config_from_args
 from hda_plugin.utils.weights_report import explain_weights
 
@@ -57,10 +59,15 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
-    init_cpu_distributed(cfg)  # no-op with CUDA or --launcher none
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    getattr(runner.logger, weights_level)(weights_msg)
-    runner.train()
+    try:
+        with work_dir_lock(cfg.work_dir):  # one training per work dir, checked at once
+            init_cpu_distributed(cfg)  # no-op with CUDA or --launcher none
+            runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+            getattr(runner.logger, weights_level)(weights_msg)
+            runner.train()
+    except WorkDirInUseError as e:  # raised by the lock only, before anything is built
+        print(f'error: {e}', file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == '__main__':
