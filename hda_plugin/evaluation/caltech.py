@@ -1,10 +1,12 @@
 """The ``caltech`` protocol (:mod:`.protocols`) on many images and settings in one pass:
 Dollár's ``filterGtFun`` per setting, one :func:`~.functional.match_batch`, the curves of
 every camera from one sort per setting."""
+import logging
 from collections import OrderedDict
 from typing import Optional, Sequence
 
 import numpy as np
+from mmengine.logging import print_log
 
 from .functional import (
     REF_FPPI,
@@ -14,8 +16,9 @@ from .functional import (
     match_batch,
     resize_to_aspect,
     roc_curve,
+    zero_miss_rate_warning,
 )
-from .protocols import HDA_BENCHMARK
+from .protocols import CALTECH_MISS_RATE_FLOOR, HDA_BENCHMARK
 
 __all__ = ['CaltechImage', 'setting_masks', 'evaluate_caltech', 'cat_float']
 
@@ -119,8 +122,16 @@ def evaluate_caltech(images: Sequence[CaltechImage], table: 'OrderedDict[Optiona
                                          n_img[1:])
         key = '' if name is None else f'{name}/'
         for cam, curve, g, n in zip(['all'] + cam_names, curves, n_gt, n_img):
-            mr2, s2 = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI)
-            mr4, _ = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI_MR4)
+            floor = CALTECH_MISS_RATE_FLOOR
+            mr2, s2 = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI, floor)
+            mr4, s4 = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI_MR4,
+                                            floor)
+            warn = zero_miss_rate_warning(
+                s4, REF_FPPI_MR4, f'protocol caltech, {name or "no setting"}, {cam}',
+                f'each sample is floored at {floor:g} before the log (Dollar\'s acfTest.m), '
+                f'so MR-2 = {mr2:.4g}, MR-4 = {mr4:.4g} (without the floor: 0)')
+            if warn:
+                print_log(warn, logger='current', level=logging.WARNING)
             suffix = '' if cam == 'all' else f'_{cam}'
             out['metrics'][f'{key}MR-2{suffix}'] = mr2
             out['metrics'][f'{key}MR-4{suffix}'] = mr4

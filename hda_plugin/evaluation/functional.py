@@ -305,12 +305,15 @@ def grouped_roc_curves(scores: np.ndarray, dt_match: np.ndarray, bounds: Sequenc
 
 
 def log_average_miss_rate(fppi: np.ndarray, miss_rate: np.ndarray,
-                          ref: Optional[np.ndarray] = None) -> Tuple[float, np.ndarray]:
-    """``MR-2 = exp(mean(log(miss rate at ref)))``, each sample taken at the last curve
-    point whose FPPI does not exceed it (miss rate 1 before the first point).
+                          ref: Optional[np.ndarray] = None,
+                          floor: float = 0.0) -> Tuple[float, np.ndarray]:
+    """``MR-2 = exp(mean(log(max(floor, miss rate at ref))))``, each sample taken at the last
+    curve point whose FPPI does not exceed it (miss rate 1 before the first point). With
+    ``floor=0`` (dbEval.m) a zero sample makes the result 0; each protocol states its floor
+    (:mod:`.protocols`) and :func:`zero_miss_rate_warning` says when it mattered.
 
     Returns:
-        ``(mr2, miss rates at ref)``.
+        ``(mr2, miss rates at ref)`` (the samples before the floor).
     """
     ref = REF_FPPI if ref is None else np.asarray(ref, dtype=np.float64)
     if len(fppi) == 0:
@@ -321,4 +324,15 @@ def log_average_miss_rate(fppi: np.ndarray, miss_rate: np.ndarray,
         idx = np.searchsorted(xs, ref, side='right') - 1  # last xs <= ref
         samples = ys[idx]
     with np.errstate(divide='ignore', invalid='ignore'):
-        return float(np.exp(np.mean(np.log(samples)))), samples
+        return float(np.exp(np.mean(np.log(np.maximum(samples, floor))))), samples
+
+
+def zero_miss_rate_warning(samples: np.ndarray, ref: np.ndarray, where: str,
+                           rule: str) -> Optional[str]:
+    """A message when a sampled miss rate is 0 (every person found at that FPPI), or None."""
+    zero = np.asarray(samples) == 0
+    if not zero.any():
+        return None
+    at = ', '.join(f'{f:.3g}' for f in np.asarray(ref)[zero])
+    return (f'{where}: the miss rate is 0 at FPPI {at} ({int(zero.sum())} of {len(zero)} '
+            f'reference points); {rule}.')

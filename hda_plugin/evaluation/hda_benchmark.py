@@ -6,6 +6,7 @@ memory) and ``tools/analysis/hda_benchmark.py`` (detections from ``allD.txt``): 
 in :func:`evaluate_benchmark`, so a model's figure from ``tools/test.py`` and the figure of
 its exported ``allD.txt`` are the same computation on the same numbers.
 """
+import logging
 import os.path as osp
 import re
 from collections import OrderedDict
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+from mmengine.logging import print_log
 
 from ..datasets.hda_detections import find_alld, read_alld
 from ..datasets.layout import HDA_LAYOUT, camera_name
@@ -25,6 +27,7 @@ from .functional import (
     match_batch,
     resize_xywh_to_aspect,
     roc_curve,
+    zero_miss_rate_warning,
 )
 from .protocols import HDA_BENCHMARK
 
@@ -226,7 +229,14 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
     out = OrderedDict()
     for name, members, curve in zip(['pool'] + [f'cam{c:02d}' for c in cams],
                                     [pool] + [[c] for c in cams], curves):
-        mr2, samples = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI)
+        mr2, samples = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI,
+                                             HDA_BENCHMARK['miss_rate_floor'])
+        warn = zero_miss_rate_warning(
+            samples, REF_FPPI, f'protocol hda-benchmark, {name}',
+            'dbEval.m takes exp(mean(log(.))) without a floor, so MR-2 is exactly 0 here: '
+            'the benchmark\'s own figure, which says little about the other points')
+        if warn:
+            print_log(warn, logger='current', level=logging.WARNING)
         res = dict(mr2=mr2, ref_miss_rate=samples, cameras=list(members),
                    num_images=int(sum(n_frames[c] for c in members)),
                    num_gt=int(sum(n_gt_cam[cam_index[c]] for c in members)),

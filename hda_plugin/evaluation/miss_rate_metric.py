@@ -20,7 +20,7 @@ from .functional import (
     resize_to_aspect,
 )
 from .hda_benchmark import benchmark_table, evaluate_predictions
-from .protocols import HDA_BENCHMARK, caltech_setting
+from .protocols import CALTECH_MISS_RATE_FLOOR, HDA_BENCHMARK, caltech_setting
 
 __all__ = ['MissRateMetric', 'xyxy_to_xywh']
 
@@ -258,7 +258,8 @@ class MissRateMetric(BaseMetric):
             rs = groups[name]
             curve = miss_rate_fppi([r[1] for r in rs], [r[2] for r in rs],
                                    sum(r[3] for r in rs), len(rs))
-            mr2, samples = log_average_miss_rate(curve['fppi'], curve['miss_rate'])
+            mr2, samples = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI,
+                                                 CALTECH_MISS_RATE_FLOOR)
             curve.update(mr2=mr2, ref_fppi=REF_FPPI, ref_miss_rate=samples,
                          num_images=len(rs), num_gt=sum(r[3] for r in rs))
             curves[name] = curve

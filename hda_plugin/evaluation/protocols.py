@@ -20,7 +20,8 @@ compute, each named wherever it is printed.
 """
 from collections import OrderedDict
 
-__all__ = ['HDA_BENCHMARK', 'CALTECH_SETTINGS', 'DOLLAR_SETTINGS', 'caltech_setting']
+__all__ = ['HDA_BENCHMARK', 'CALTECH_SETTINGS', 'CALTECH_MISS_RATE_FLOOR', 'DOLLAR_SETTINGS',
+           'caltech_setting']
 
 INF = float('inf')
 
@@ -33,7 +34,16 @@ HDA_BENCHMARK = dict(
     min_det_height=50 / 1.25,  # hr = [50 inf] .* [1/filter filter], filter 1.25
     gt='GtAnnotationsAll',
     excluded_cameras=(2, ),
+    # plotExps: score=exp(mean(log(score))) with no floor, so one reference point with a
+    # zero miss rate makes MR-2 exactly 0 (kept, to be the benchmark's figure; warned)
+    miss_rate_floor=0.0,
 )
+
+#: The caltech protocol's floor under each sampled miss rate before the log, as Dollár's
+#: own detector test computes it (toolbox ``acfTest.m``:
+#: ``miss=exp(mean(log(max(1e-10,1-miss))))``): a zero miss rate at one reference point no
+#: longer makes the log-average 0.
+CALTECH_MISS_RATE_FLOOR = 1e-10
 
 #: Dollár's experiment settings, dbEval.m's ``exps`` table: ``hr`` height range
 #: ``[lo, hi)`` of regular persons in pixels, ``vr`` visible fraction range ``[lo, hi]``

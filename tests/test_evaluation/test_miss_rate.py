@@ -225,7 +225,8 @@ def test_metric_reports_overall_and_per_camera():
                [.9, .8], [GT1], [IGNORE])])
     res = metric.evaluate(2)
     # MissRateMetric() is the caltech protocol without settings
-    assert res['caltech/MR-2_cam17'] == pytest.approx(0.0)  # found at FPPI 0
+    # found at FPPI 0: every sample is 0, floored at 1e-10 (CALTECH_MISS_RATE_FLOOR)
+    assert res['caltech/MR-2_cam17'] == pytest.approx(1e-10)
     assert res['caltech/MR-2_cam60'] == pytest.approx(1.0)  # one FP, nothing found
     # overall: the TP (.9, cam17) first, then the FP (.8): miss rate 0.5 at FPPI 0 and 0.5
     assert res['caltech/MR-2'] == pytest.approx(0.5)

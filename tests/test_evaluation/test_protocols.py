@@ -57,7 +57,9 @@ def test_heavily_occluded_person_counts_only_in_occ_heavy_and_all():
                                 [[100, 100, 141, 200]], vis=[0.4])])
     counted = {s for s, g in m.persons.items() if g['all']}
     assert counted == {'Occ=heavy', 'All'}
-    assert res['Occ=heavy/MR-2'] == 0.0 and res['All/MR-2'] == 0.0  # found at FPPI 0
+    # found at FPPI 0: every sample 0, floored at 1e-10 (CALTECH_MISS_RATE_FLOOR)
+    assert res['Occ=heavy/MR-2'] == pytest.approx(1e-10) and \
+        res['All/MR-2'] == pytest.approx(1e-10)
 
 
 def test_25px_person_counts_only_in_all_and_scale_far():
@@ -74,7 +76,8 @@ def test_persons_outside_a_setting_are_ignore_regions_not_misses():
         sample('cam17_00001', [[0, 0, 12.3, 30]], [.8], [[0, 0, 12.3, 30]], vis=[INF]),
         sample('cam17_00002', [[0, 0, 41, 100]], [.9], [[0, 0, 41, 100]], vis=[INF])])
     assert m.persons['Reasonable']['all'] == 1 and m.persons['All']['all'] == 2
-    assert res['Reasonable/MR-2'] == 0.0 and res['All/MR-2'] == 0.0
+    assert res['Reasonable/MR-2'] == pytest.approx(1e-10) and \
+        res['All/MR-2'] == pytest.approx(1e-10)
 
 
 def test_no_argument_metric_is_unchanged_and_named_caltech():
@@ -82,7 +85,7 @@ def test_no_argument_metric_is_unchanged_and_named_caltech():
     res = run_metric(m, [sample('cam17_00001', [[0, 0, 10, 20]], [.9], [[0, 0, 10, 20]]),
                          sample('cam60_00001', [[210, 10, 220, 30], [50, 50, 60, 70]],
                                 [.9, .8], [[0, 0, 10, 20]], ignores=[[200, 0, 300, 100]])])
-    assert res['MR-2'] == pytest.approx(0.5) and res['MR-2_cam17'] == 0.0
+    assert res['MR-2'] == pytest.approx(0.5) and res['MR-2_cam17'] == pytest.approx(1e-10)
     assert res['MR-2_cam60'] == 1.0 and 'MR-4' in res
     assert m.prefix == 'caltech'
 
@@ -248,3 +251,21 @@ def test_metric_round_trip_through_alld(tmp_path):
     with pytest.raises(FileExistsError, match='not written by hda-ssd'):
         DumpHDADetections('DetA', root)
     assert os.path.isfile(osp.join(root, 'hda_detections', 'Model', 'coco_results.json'))
+
+
+def test_a_zero_miss_rate_point_follows_each_protocols_rule(caplog):
+    """One reference point with every person found, 100 % missed at the other 8: dbEval
+    (hda-benchmark) gives exactly 0, Dollár's acfTest floor (caltech) does not; both warn."""
+
+    from hda_plugin.evaluation.functional import REF_FPPI, log_average_miss_rate
+    from hda_plugin.evaluation.protocols import CALTECH_MISS_RATE_FLOOR, HDA_BENCHMARK
+    fppi, miss = np.array([0.9, 1.0]), np.array([1.0, 0.0])  # all found at FPPI 1 only
+    nofloor, samples = log_average_miss_rate(fppi, miss, REF_FPPI, HDA_BENCHMARK['miss_rate_floor'])
+    floored, _ = log_average_miss_rate(fppi, miss, REF_FPPI, CALTECH_MISS_RATE_FLOOR)
+    assert samples.tolist() == [1.0] * 8 + [0.0]
+    assert nofloor == 0.0
+    assert floored == pytest.approx(np.exp(np.log(1e-10) / 9))  # 0.077
+    from hda_plugin.evaluation.functional import zero_miss_rate_warning
+    msg = zero_miss_rate_warning(samples, REF_FPPI, 'protocol x', 'rule')
+    assert msg == 'protocol x: the miss rate is 0 at FPPI 1 (1 of 9 reference points); rule.'
+    assert zero_miss_rate_warning(np.ones(9), REF_FPPI, 'x', 'r') is None
