@@ -18,6 +18,7 @@ def test_readme_is_short_and_links_the_docs_pages():
     assert os.path.getsize(readme) <= 12 * 1024 + 512
     linked = {osp.normpath(osp.join(ROOT, p)) for p in _links(readme)}
     for page in ('install', 'data', 'weights', 'evaluation', 'diagnostics', 'failure_gallery',
+                 'reliability',
                  'tools', 'upstream_defects', 'benchmarks', 'demo'):
         assert osp.join(ROOT, 'docs', f'{page}.md') in linked, page
 

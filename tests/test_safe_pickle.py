@@ -116,11 +116,18 @@ def test_tools_refuse_a_hostile_checkpoint(hostile, synthetic_release):
          'test_dataloader.persistent_workers=False'],
         cwd=ROOT, env=run_env(), capture_output=True, text=True, timeout=600)
     assert p.returncode != 0 and 'hostile.pth: refers to pathlib.Path' in p.stdout + p.stderr
-    p = subprocess.run([sys.executable, 'tools/model_converters/ssd_to_person.py', pth,
-                        osp.join(osp.dirname(pth), 'out.pth'), '--source', 'coco'],
-                       cwd=ROOT, env=run_env(), capture_output=True, text=True, timeout=600)
-    assert p.returncode != 0 and 'hostile.pth' in p.stdout + p.stderr
-    assert not marker.exists() and not os.path.exists(osp.join(osp.dirname(pth), 'out.pth'))
+    out = osp.join(osp.dirname(pth), 'out.pth')
+    for cmd in (['tools/model_converters/ssd_to_person.py', pth, out, '--source', 'coco'],
+                ['tools/model_converters/torchvision_vgg16_to_mmdet.py', pth, out],
+                ['tools/analysis/plot_curves.py', DEMO_CFG, pkl, '--out-dir',
+                 osp.join(osp.dirname(pth), 'curves'), '--cfg-options',
+                 f'test_dataloader.dataset.data_root={synthetic_release}',
+                 'test_dataloader.dataset.cameras=[19]']):
+        p = subprocess.run([sys.executable, *cmd], cwd=ROOT, env=run_env(),
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode != 0 and 'hostile.p' in p.stdout + p.stderr, (cmd, p.stderr[-2000:])
+        assert 'refers to pathlib.Path' in p.stdout + p.stderr, cmd
+    assert not marker.exists() and not os.path.exists(out)
 
 
 def test_truncated_or_empty_checkpoint_names_the_file(tmp_path):

@@ -34,7 +34,7 @@ def _first_syntax_error(path: str, depth: int = 0):
             for base in [bases] if isinstance(bases, str) else list(bases):
                 if '::' not in base:  # mmdet::... is MMDetection's, not the user's
                     found = _first_syntax_error(
-                        osp.join(osp.dirname(path), base), depth + 1)
+                        osp.normpath(osp.join(osp.dirname(path), base)), depth + 1)
                     if found:
                         return found
     return None
