@@ -5,6 +5,9 @@ Used by ``MissRateMetric(protocol='hda-benchmark')`` (detections from the model,
 memory) and ``tools/analysis/hda_benchmark.py`` (detections from ``allD.txt``): both end
 in :func:`evaluate_benchmark`, so a model's figure from ``tools/test.py`` and the figure of
 its exported ``allD.txt`` are the same computation on the same numbers.
+
+(About 300 lines, one module on purpose: ground truth, detections and the pooled
+evaluation are the benchmark's rules, which change together.)
 """
 import logging
 import os.path as osp
