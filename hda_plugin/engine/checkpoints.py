@@ -16,6 +16,8 @@ from typing import List, Optional
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
+from .work_dir_lock import process_alive
+
 __all__ = ['write_atomic', 'save_checkpoint_with_step', 'find_resumable_checkpoint',
            'is_complete_checkpoint']
 
@@ -89,10 +91,21 @@ def _candidates(work_dir: str) -> List[str]:
     return [p for _, _, p in sorted(found, reverse=True)]
 
 
+def _remove_partial_files(work_dir: str) -> None:
+    """Temporary files of :func:`write_atomic` whose writer died (``kill -9`` mid-save)."""
+    for name in os.listdir(work_dir) if osp.isdir(work_dir) else []:
+        m = re.search(r'\.part(\d+)$', name)
+        if m and not process_alive(int(m.group(1))):
+            os.remove(osp.join(work_dir, name))
+            print_log(f'resume: removed {name}, a save interrupted when process '
+                      f'{m.group(1)} died.', logger='current', level=30)
+
+
 def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     """What ``--resume`` (auto) continues from: the checkpoint ``last_checkpoint`` names
     when it is complete; otherwise the newest complete checkpoint in ``work_dir``, saying
-    why; None when there is none."""
+    why; None when there is none. Leftovers of interrupted saves are removed."""
+    _remove_partial_files(work_dir)
     save_file = osp.join(work_dir, 'last_checkpoint')
     named = None
     if osp.isfile(save_file):

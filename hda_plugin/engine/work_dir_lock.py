@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from mmengine.logging import print_log
 
-__all__ = ['WorkDirInUseError', 'work_dir_lock', 'LOCK_NAME']
+__all__ = ['WorkDirInUseError', 'work_dir_lock', 'process_alive', 'LOCK_NAME']
 
 LOCK_NAME = '.hda-ssd.lock'
 
@@ -24,7 +24,8 @@ class WorkDirInUseError(RuntimeError):
     """Another training holds the work dir."""
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -58,7 +59,7 @@ def work_dir_lock(work_dir: str):
         except FileExistsError:
             other = _holder(path)
             pid, host = other.get('pid'), other.get('host')
-            if attempt == 0 and isinstance(pid, int) and host == me['host'] and not _alive(pid):
+            if attempt == 0 and isinstance(pid, int) and host == me['host'] and not process_alive(pid):
                 print_log(f'{path}: left by process {pid}, which is no longer running (started '
                           f'{other.get("started")}); taking the work dir over.',
                           logger='current', level=30)

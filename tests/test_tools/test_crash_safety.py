@@ -93,3 +93,13 @@ def test_resume_skips_an_empty_pointer_and_a_cut_checkpoint(tmp_path):
     (tmp_path / 'last_checkpoint').unlink()
     assert find_resumable_checkpoint(str(tmp_path)) == str(good)
     assert find_resumable_checkpoint(str(tmp_path / 'nothing')) is None
+
+
+def test_resume_removes_leftovers_of_a_save_killed_midway(tmp_path):
+    torch.save({'state_dict': {'w': torch.ones(3)}}, tmp_path / 'iter_1.pth')
+    dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                          capture_output=True, text=True).stdout.strip()
+    (tmp_path / f'iter_2.pth.part{dead}').write_bytes(b'PK\x03\x04 half a zip')
+    (tmp_path / f'keep.part{os.getpid()}').write_bytes(b'')  # a live writer: kept
+    assert find_resumable_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_1.pth')
+    assert sorted(os.listdir(tmp_path)) == ['iter_1.pth', f'keep.part{os.getpid()}']
