@@ -59,7 +59,8 @@ def work_dir_lock(work_dir: str):
         except FileExistsError:
             other = _holder(path)
             pid, host = other.get('pid'), other.get('host')
-            if attempt == 0 and isinstance(pid, int) and host == me['host'] and not process_alive(pid):
+            stale = isinstance(pid, int) and host == me['host'] and not process_alive(pid)
+            if attempt == 0 and stale:
                 print_log(f'{path}: left by process {pid}, which is no longer running (started '
                           f'{other.get("started")}); taking the work dir over.',
                           logger='current', level=30)
