@@ -72,11 +72,8 @@ def _patch_crash_safe_checkpoints():
     from mmengine.hooks import CheckpointHook
     from mmengine.runner import runner as runner_module
 
-    from .engine.checkpoints import (
-        find_resumable_checkpoint,
-        save_checkpoint_with_step,
-        write_atomic,
-    )
+    from .engine.checkpoints import find_resumable_checkpoint, save_checkpoint_with_step
+    from .fileio.atomic import write_atomic
 
     def put(self, obj, filepath):
         write_atomic(obj, str(filepath), mode='wb')

@@ -5,7 +5,7 @@ importable function while it loads (a ``__reduce__`` payload). Here every such f
 through an allowlist of the types MMEngine's own checkpoints and MMDetection's results
 hold, nothing else:
 
-- torch >= 2.4: ``torch.load(weights_only=True)`` with :data:`SAFE_GLOBALS` passed to
+- torch >= 2.4: ``torch.load(weights_only=True)`` with :func:`safe_globals` passed to
   ``torch.serialization.safe_globals`` for that call;
 - older torch (2.1, which the prebuilt mmcv 2.1.0 pairs with, has no ``safe_globals``):
   ``torch.load`` with :class:`RestrictedUnpickler` as its ``pickle_module``, the same
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 __all__ = ['UnsafeFileError', 'CorruptCheckpointError', 'safe_torch_load', 'load_pickle',
-           'RestrictedUnpickler', 'SAFE_GLOBALS', 'TRUST_ENV']
+           'RestrictedUnpickler', 'safe_globals', 'TRUST_ENV']
 
 TRUST_ENV = 'HDA_SSD_TRUSTED_FILES'
 
@@ -105,8 +105,6 @@ def safe_globals() -> Dict[str, Any]:
                  **_codecs_globals()}
     return _SAFE
 
-
-SAFE_GLOBALS = safe_globals  # the list, built on first use (mmengine imported late)
 
 
 def _fix(path: str) -> str:

@@ -3,6 +3,7 @@ import os
 import os.path as osp
 from typing import Optional, Sequence
 
+from ..fileio.atomic import write_atomic
 from ..fileio.seq import SeqFormatError, SeqReader
 from ..utils.table import format_table
 from .layout import HDA_LAYOUT, camera_name, frame_filename, seq_filename
@@ -14,16 +15,6 @@ _MAGIC = {'jpg': b'\xff\xd8', 'png': b'\x89PNG'}
 # after it are tolerated).
 _END = {'jpg': (b'\xff\xd9', 32), 'png': (b'IEND', 16)}
 
-
-def _write_atomic(dst: str, data: bytes) -> None:
-    """Written under a temporary name, flushed, then renamed: a killed extraction never
-    leaves a partial frame under its final name."""
-    tmp = f'{dst}.part{os.getpid()}'
-    with open(tmp, 'wb') as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, dst)
 
 
 def find_cameras(root: str) -> list:
@@ -59,7 +50,7 @@ def extract_camera(root: str, cam, progress: bool = True) -> dict:
             dst = osp.join(out_dir, frame_filename(i + 1, ext))
             if reader.codec == 'raw':
                 ok, enc = cv2.imencode('.png', reader.read(i))
-                _write_atomic(dst, enc.tobytes())
+                write_atomic(enc.tobytes(), dst)
                 continue
             data = reader.read_encoded(i)
             end, within = _END[ext]
@@ -72,7 +63,7 @@ def extract_camera(root: str, cam, progress: bool = True) -> dict:
                     f'{path}: frame {i} (0-based) at byte offset {reader.seek_table[i][0]} '
                     f'{problem}. Frames 0..{i - 1} were written to {out_dir}. The video is '
                     'corrupt; re-copy it from the release.')
-            _write_atomic(dst, data)
+            write_atomic(data, dst)
         if reader.truncated_at is not None:
             raise SeqFormatError(reader.truncation_reason +
                                  f' Frames 0..{len(reader) - 1} were written to {out_dir}.')

@@ -163,7 +163,10 @@ class HDADataset(BaseDetDataset):
             per_frame = ann.per_frame()
             for f in range(1, ann.n_frames + 1, self.frame_step):
                 img_path = osp.join(cam_dir, frame_filename(f, ext))
-                size = osp.getsize(img_path) if osp.isfile(img_path) else -1
+                try:  # one stat per frame: exists, and not empty
+                    size = os.stat(img_path).st_size
+                except FileNotFoundError:
+                    size = -1
                 if size == 0:
                     raise ValueError(
                         f'{img_path}: frame {f} of {cam} is an empty (0-byte) file, left by an '

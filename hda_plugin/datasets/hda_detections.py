@@ -17,6 +17,7 @@ from typing import Dict, Iterable, Optional, Union
 
 import numpy as np
 
+from ..fileio.atomic import write_atomic
 from ..fileio.text_format_error import TextFormatError
 from .layout import HDA_LAYOUT, camera_name
 
@@ -189,10 +190,9 @@ def format_alld_row(camera: int, frame: int, box_xywh: Iterable[float], score: f
 
 
 def write_alld(path: str, camera: Union[int, str], frames: np.ndarray, boxes_xywh: np.ndarray,
-               scores: np.ndarray, tmp_suffix: Optional[str] = '.tmp') -> int:
-    """Writes one camera's rows (in the given order) to ``path``, creating its folders;
-    written to ``path + tmp_suffix`` and renamed, so a reader never sees half a file.
-    Returns the number of rows."""
+               scores: np.ndarray) -> int:
+    """Writes one camera's rows (in the given order) to ``path``, creating its folders,
+    atomically (a reader never sees half a file). Returns the number of rows."""
     cam = int(camera_name(camera)[3:])
     frames = np.asarray(frames).reshape(-1)
     boxes_xywh = np.asarray(boxes_xywh, dtype=np.float64).reshape(-1, 4)
@@ -200,11 +200,7 @@ def write_alld(path: str, camera: Union[int, str], frames: np.ndarray, boxes_xyw
     if not (len(frames) == len(boxes_xywh) == len(scores)):
         raise ValueError(f'{path}: {len(frames)} frames, {len(boxes_xywh)} boxes and '
                          f'{len(scores)} scores: one of each per row expected.')
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    tmp = path + (tmp_suffix or '')
-    with open(tmp, 'w', newline='\n') as f:
-        for fr, b, s in zip(frames.tolist(), boxes_xywh.tolist(), scores.tolist()):
-            f.write(format_alld_row(cam, fr, b, s) + '\n')
-    if tmp != path:
-        os.replace(tmp, path)
+    write_atomic(''.join(format_alld_row(cam, fr, b, s) + '\n' for fr, b, s in
+                         zip(frames.tolist(), boxes_xywh.tolist(), scores.tolist())),
+                 path, mode='w', newline='\n')
     return len(frames)

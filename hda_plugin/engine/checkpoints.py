@@ -16,26 +16,11 @@ from typing import List, Optional
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
+from ..fileio.atomic import PARTIAL_SUFFIX, write_atomic
 from .work_dir_lock import process_alive
 
-__all__ = ['write_atomic', 'save_checkpoint_with_step', 'find_resumable_checkpoint',
+__all__ = ['save_checkpoint_with_step', 'find_resumable_checkpoint',
            'is_complete_checkpoint']
-
-
-def write_atomic(data, path: str, mode: str = 'wb', encoding: Optional[str] = None) -> None:
-    """Writes ``data`` to a temporary name beside ``path``, flushes it to disk, then renames
-    it over ``path``: a reader sees the old file or the new one, never a part."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.part{os.getpid()}'
-    try:
-        with open(tmp, mode, encoding=encoding) as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def is_complete_checkpoint(path: str) -> bool:
@@ -92,9 +77,10 @@ def _candidates(work_dir: str) -> List[str]:
 
 
 def _remove_partial_files(work_dir: str) -> None:
-    """Temporary files of :func:`write_atomic` whose writer died (``kill -9`` mid-save)."""
+    """Temporary files of :func:`~hda_plugin.fileio.atomic.write_atomic` whose writer died
+    (``kill -9`` mid-save)."""
     for name in os.listdir(work_dir) if osp.isdir(work_dir) else []:
-        m = re.search(r'\.part(\d+)$', name)
+        m = re.search(re.escape(PARTIAL_SUFFIX) + r'(\d+)$', name)
         if m and not process_alive(int(m.group(1))):
             os.remove(osp.join(work_dir, name))
             print_log(f'resume: removed {name}, a save interrupted when process '
@@ -113,7 +99,8 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
             named = f.read().strip() or None
     if named and is_complete_checkpoint(named):
         return named
-    for path in _candidates(work_dir):
+    candidates = _candidates(work_dir)
+    for path in candidates:
         if is_complete_checkpoint(path):
             why = (f'{save_file} is missing' if not osp.isfile(save_file) else
                    f'{save_file} is empty' if not named else
@@ -123,7 +110,7 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
             return path
         print_log(f'resume: {path} is incomplete (a save that did not finish); skipped.',
                   logger='current', level=30)
-    if osp.isfile(save_file) or _candidates(work_dir):
+    if osp.isfile(save_file) or candidates:
         print_log(f'resume: no complete checkpoint in {work_dir}; training starts anew.',
                   logger='current', level=30)
     return None

@@ -10,9 +10,9 @@ diagnostic hooks raise on purpose). Here:
   what was there, also when other wrappers were installed on top of it since (each wrapper
   calls through a pointer that restoring re-links, so any order of restores is safe);
 - :class:`InterposingHook` is the base of hooks that interpose: :meth:`interpose` from
-  ``before_train``; every interposition is undone in ``after_train`` and, through a guard
-  around the train loop's ``run`` set in ``before_run``, in a ``finally`` when the loop
-  raises.
+  ``before_train``; every interposition is undone in ``after_train`` and, through one
+  guard around the train loop's ``run`` set in ``before_run`` (by the first such hook, for
+  all of them), in a ``finally`` when the loop raises.
 """
 from typing import Callable, Dict, List, Tuple
 
@@ -46,11 +46,6 @@ class Interposition:
             self.wrapper._with_counter = self.inner._with_counter
         setattr(obj, name, self.wrapper)
         chain['layers'].append(self)
-
-    @property
-    def active(self) -> bool:
-        chain = _CHAINS.get(self._key)
-        return chain is not None and self in chain['layers']
 
     def restore(self) -> None:
         """Puts back what this interposition replaced; a no-op the second time."""
@@ -93,17 +88,20 @@ class InterposingHook(Hook):
         # Runner.train builds its loop before ``before_run``; Runner.val/test do not, and
         # the public ``runner.train_loop`` property would build one (and its dataloader).
         loop = getattr(runner, '_train_loop', None)
-        if not isinstance(loop, BaseLoop):
-            return
+        if not isinstance(loop, BaseLoop) or getattr(vars(loop).get('run'), 'guards', False):
+            return  # not training, or another InterposingHook guarded this loop already
         guard = []
 
         def make_guard(run):
             def guarded_run(*args, **kwargs):
                 try:
                     return run(*args, **kwargs)
-                finally:
-                    self.restore_all()
+                finally:  # every interposing hook of this runner, then the guard itself
+                    for hook in runner.hooks:
+                        if isinstance(hook, InterposingHook):
+                            hook.restore_all()
                     guard[0].restore()
+            guarded_run.guards = True
             return guarded_run
 
         guard.append(Interposition(loop, 'run', make_guard))

@@ -21,6 +21,7 @@ from mmengine.logging import MMLogger
 
 from ..datasets.hda_detections import alld_path, write_alld
 from ..datasets.layout import HDA_LAYOUT, hda_frame_of
+from ..fileio.atomic import write_atomic
 from .finite_predictions import check_finite_predictions
 from .miss_rate_metric import _np, xyxy_to_xywh
 
@@ -98,10 +99,7 @@ class DumpHDADetections(BaseMetric):
                                      camera=cam, frame=frame, category_id=1, bbox=box,
                                      score=score))
         coco_path = osp.join(self.det_dir, 'coco_results.json')
-        tmp = coco_path + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(coco, f)
-        os.replace(tmp, coco_path)
+        write_atomic(json.dumps(coco), coco_path, mode='w')
         MMLogger.get_current_instance().info(
             f'hda detections {self.name!r} (allD.txt: camera, frame (1-based), x, y, w, h, '
             'score):\n' + '\n'.join(lines) + f'\n  COCO-style results ({len(coco)} boxes, '

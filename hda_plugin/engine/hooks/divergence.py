@@ -7,7 +7,7 @@ from mmdet.registry import HOOKS
 from mmengine.optim import OptimWrapperDict
 
 from .base import DiagnosticHook, unwrap_model
-from .param_stats import grad_norms, group_norms, layer_groups, optim_desc, trainable_params
+from .param_stats import group_norms, layer_groups, optim_desc, step_grad_norms, trainable_params
 
 __all__ = ['DivergenceHook']
 
@@ -49,13 +49,14 @@ class DivergenceHook(DiagnosticHook):
         names, self.params = trainable_params(unwrap_model(runner.model))
         self.groups = layer_groups(names, self.group_depth)
         if self.params and not isinstance(runner.optim_wrapper, OptimWrapperDict):
-            self.interpose(runner.optim_wrapper, 'step', self._reading_step)
+            ow = runner.optim_wrapper
+            self.interpose(ow, 'step', lambda step: self._reading_step(step, ow))
 
-    def _reading_step(self, step):
+    def _reading_step(self, step, ow):
         def reading(*args, **kwargs):
             if self.enabled and not self._warned:
                 with torch.no_grad():
-                    self._grad_norms = grad_norms(self.params)
+                    self._grad_norms = step_grad_norms(ow, self.params)
             return step(*args, **kwargs)
         return reading
 

@@ -7,7 +7,7 @@ from mmdet.registry import HOOKS
 from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 
 from .base import DiagnosticHook, unwrap_model
-from .param_stats import first_tensor, grad_norms, optim_desc, trainable_params
+from .param_stats import first_tensor, optim_desc, step_grad_norms, trainable_params
 
 __all__ = ['NonFiniteLossHook']
 
@@ -56,13 +56,13 @@ class NonFiniteLossHook(DiagnosticHook):
                         'checks off, loss checks on.')
         elif self.params:
             amp = isinstance(ow, AmpOptimWrapper)
-            self.interpose(ow, 'step', lambda step: self._guarded_step(step, amp))
+            self.interpose(ow, 'step', lambda step: self._guarded_step(step, ow, amp))
 
-    def _guarded_step(self, step, amp: bool):
+    def _guarded_step(self, step, ow, amp: bool):
         def guarded(*args, **kwargs):
             if self.enabled:
                 with torch.no_grad():
-                    self._grad_norms = grad_norms(self.params)
+                    self._grad_norms = step_grad_norms(ow, self.params)
                     if not amp and not bool(torch.isfinite(self._grad_norms).all()):
                         self._skipped_step = True
                         return None

@@ -6,8 +6,8 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-__all__ = ['trainable_params', 'layer_groups', 'grad_norms', 'group_norms', 'optim_desc',
-           'first_tensor']
+__all__ = ['trainable_params', 'layer_groups', 'grad_norms', 'step_grad_norms', 'group_norms',
+           'optim_desc', 'first_tensor']
 
 
 def trainable_params(model) -> Tuple[List[str], List[torch.nn.Parameter]]:
@@ -32,6 +32,22 @@ def grad_norms(params: List[torch.nn.Parameter]) -> torch.Tensor:
     norms = iter(torch._foreach_norm(have) if have else [])  # one kernel per dtype/device
     zero = torch.zeros((), device=params[0].device)
     return torch.stack([next(norms).float() if g is not None else zero for g in grads])
+
+
+_STEP_NORMS: list = [None, None]  # (key, norms) of the last optimizer step asked about
+
+
+def step_grad_norms(optim_wrapper, params: List[torch.nn.Parameter]) -> torch.Tensor:
+    """:func:`grad_norms` at the optimizer step under way, computed once however many
+    hooks ask during it (the step is keyed by the wrapper's backward count, which MMEngine's
+    ``OptimWrapper.backward`` advances; without one, computed every time)."""
+    count = getattr(optim_wrapper, '_inner_count', None)
+    if count is None or not params:
+        return grad_norms(params)
+    key = (id(optim_wrapper), count, id(params[0]), len(params))
+    if _STEP_NORMS[0] != key:
+        _STEP_NORMS[:] = [key, grad_norms(params)]
+    return _STEP_NORMS[1]
 
 
 def group_norms(per_param: torch.Tensor, groups: Dict[str, List[int]]) -> Dict[str, float]:

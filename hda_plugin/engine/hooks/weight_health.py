@@ -9,7 +9,7 @@ from mmdet.registry import HOOKS
 from mmengine.optim import OptimWrapperDict
 
 from .base import DiagnosticHook, unwrap_model
-from .param_stats import grad_norms, group_norms, layer_groups, optim_desc, trainable_params
+from .param_stats import group_norms, layer_groups, optim_desc, step_grad_norms, trainable_params
 
 __all__ = ['WeightHealthHook']
 
@@ -65,14 +65,15 @@ class WeightHealthHook(DiagnosticHook):
         if isinstance(runner.optim_wrapper, OptimWrapperDict):
             self.report(runner, 'info', 'several optimizers (OptimWrapperDict): skipped.')
         elif self.params:
-            self.interpose(runner.optim_wrapper, 'step', self._measuring_step)
+            ow = runner.optim_wrapper
+            self.interpose(ow, 'step', lambda step: self._measuring_step(step, ow))
 
-    def _measuring_step(self, step):
+    def _measuring_step(self, step, ow):
         def measuring(*args, **kwargs):
             if not (self.enabled and self._check):
                 return step(*args, **kwargs)
             with torch.no_grad():
-                grads = grad_norms(self.params)
+                grads = step_grad_norms(ow, self.params)
                 before = [p.detach().clone() for p in self.params]
             out = step(*args, **kwargs)
             with torch.no_grad():
