@@ -64,3 +64,12 @@ def tiny_opts(root, iters, ckpt_interval=2):
         'default_hooks.checkpoint.max_keep_ckpts=-1',
         'default_hooks.logger.interval=1',
     ]
+
+
+@pytest.fixture(scope='session')
+def demo_checkpoint(tmp_path_factory):
+    """The demo config's model with seeded random weights (``random_checkpoint``)."""
+    from hda_plugin.testing.weights import random_checkpoint
+    path = str(tmp_path_factory.mktemp('demo_ckpt') / 'demo_random.pth')
+    random_checkpoint(DEMO_CFG, path)
+    return path

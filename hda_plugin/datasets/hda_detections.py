@@ -17,12 +17,14 @@ from typing import Dict, Iterable, Optional, Union
 
 import numpy as np
 
-from ..fileio.atomic import write_atomic
+import contextlib
+
+from ..fileio.atomic import atomic_open
 from ..fileio.text_format_error import TextFormatError
 from .layout import HDA_LAYOUT, camera_name
 
-__all__ = ['AllDFormatError', 'AllD', 'alld_path', 'find_alld', 'read_alld', 'write_alld',
-           'format_alld_row']
+__all__ = ['AllDFormatError', 'AllD', 'AllDWriter', 'alld_path', 'find_alld', 'read_alld',
+           'write_alld', 'format_alld_row']
 
 #: Columns of an ``allD.txt`` row.
 ALLD_COLUMNS = ('camera', 'frame', 'x', 'y', 'w', 'h', 'score')
@@ -189,18 +191,56 @@ def format_alld_row(camera: int, frame: int, box_xywh: Iterable[float], score: f
     return f'{int(camera)},{int(frame)},{x!r},{y!r},{w!r},{h!r},{float(score)!r}'
 
 
+class AllDWriter:
+    """Writes one camera's ``allD.txt`` as frames come (rows are not held in memory).
+
+    The rows go to ``path.part<pid>`` and become ``path`` at :meth:`close` (a reader never
+    sees half a file); :meth:`abort` drops them. Also a context manager: the file is
+    committed when the block ends, dropped when it raises.
+    """
+
+    def __init__(self, path: str, camera: Union[int, str]):
+        self.path, self.camera, self.rows = path, int(camera_name(camera)[3:]), 0
+        self._stack = contextlib.ExitStack()
+        self._f = self._stack.enter_context(atomic_open(path, 'w', newline='\n'))
+
+    def write(self, frame: Union[int, np.ndarray], boxes_xywh: np.ndarray,
+              scores: np.ndarray) -> int:
+        """Appends rows: one frame number for all boxes, or one per box. Returns the number
+        of rows written."""
+        boxes_xywh = np.asarray(boxes_xywh, dtype=np.float64).reshape(-1, 4)
+        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        frames = np.broadcast_to(np.asarray(frame), (len(boxes_xywh), )) if np.ndim(frame) == 0 \
+            else np.asarray(frame).reshape(-1)
+        if not (len(frames) == len(boxes_xywh) == len(scores)):
+            raise ValueError(f'{self.path}: {len(frames)} frames, {len(boxes_xywh)} boxes and '
+                             f'{len(scores)} scores: one of each per row expected.')
+        self._f.write(''.join(format_alld_row(self.camera, fr, b, s) + '\n' for fr, b, s in
+                              zip(frames.tolist(), boxes_xywh.tolist(), scores.tolist())))
+        self.rows += len(frames)
+        return len(frames)
+
+    def close(self) -> None:
+        """Commits the file (flushed to disk, renamed to ``path``)."""
+        self._stack.close()
+
+    def abort(self) -> None:
+        """Drops what was written; ``path`` is left as it was."""
+        self._stack.__exit__(RuntimeError, RuntimeError('aborted'), None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
 def write_alld(path: str, camera: Union[int, str], frames: np.ndarray, boxes_xywh: np.ndarray,
                scores: np.ndarray) -> int:
     """Writes one camera's rows (in the given order) to ``path``, creating its folders,
     atomically (a reader never sees half a file). Returns the number of rows."""
-    cam = int(camera_name(camera)[3:])
-    frames = np.asarray(frames).reshape(-1)
-    boxes_xywh = np.asarray(boxes_xywh, dtype=np.float64).reshape(-1, 4)
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if not (len(frames) == len(boxes_xywh) == len(scores)):
-        raise ValueError(f'{path}: {len(frames)} frames, {len(boxes_xywh)} boxes and '
-                         f'{len(scores)} scores: one of each per row expected.')
-    write_atomic(''.join(format_alld_row(cam, fr, b, s) + '\n' for fr, b, s in
-                         zip(frames.tolist(), boxes_xywh.tolist(), scores.tolist())),
-                 path, mode='w', newline='\n')
-    return len(frames)
+    with AllDWriter(path, camera) as w:
+        return w.write(frames, boxes_xywh, scores)

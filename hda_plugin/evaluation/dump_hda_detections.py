@@ -25,9 +25,39 @@ from ..fileio.atomic import write_atomic
 from .finite_predictions import check_finite_predictions
 from .miss_rate_metric import _np, xyxy_to_xywh
 
-__all__ = ['DumpHDADetections']
+__all__ = ['DumpHDADetections', 'check_detector_dir', 'mark_detector_dir', 'coco_record']
 
 _MARKER = 'hda-ssd.json'  # written beside the cameras: this folder holds our output
+
+
+def check_detector_dir(out_dir: str, name: str, option: str = '--hda-detections') -> str:
+    """``out_dir/hda_detections/<name>``, after checking that writing there destroys nothing
+    hda-ssd did not write (the release's own ``AcfInria``, ``GtAnnotationsAll``)."""
+    if not name or osp.basename(name) != name or name in ('.', '..'):
+        raise ValueError(f'{option} {name!r}: a plain folder name is expected, '
+                         'e.g. SSD512_run3.')
+    det_dir = osp.join(out_dir, HDA_LAYOUT['detections'], name)
+    if osp.isdir(det_dir) and os.listdir(det_dir) and not osp.isfile(osp.join(det_dir, _MARKER)):
+        raise FileExistsError(
+            f'{det_dir} exists and was not written by hda-ssd (no {_MARKER}): it may '
+            f'be the release\'s own detections or ground truth. Choose another name for '
+            f'{option}, or another output folder.')
+    return det_dir
+
+
+def mark_detector_dir(det_dir: str, name: str, writer: str, info: dict) -> None:
+    """Writes ``hda-ssd.json`` (who wrote the folder, with what) into ``det_dir``."""
+    os.makedirs(det_dir, exist_ok=True)
+    write_atomic(json.dumps(dict(info, writer=writer, detector=name,
+                                 written=datetime.datetime.now().isoformat(timespec='seconds'),
+                                 columns='camera,frame,x,y,w,h,score'), indent=1),
+                 osp.join(det_dir, _MARKER), mode='w')
+
+
+def coco_record(cam: int, frame: int, file_name: str, box_xywh, score: float) -> dict:
+    """One COCO-style result: ``image_id = camera * 100000 + frame`` (1-based frame)."""
+    return dict(image_id=cam * 100000 + frame, file_name=file_name, camera=cam, frame=frame,
+                category_id=1, bbox=box_xywh, score=score)
 
 
 @METRICS.register_module()
@@ -52,17 +82,8 @@ class DumpHDADetections(BaseMetric):
     def __init__(self, name: str, out_dir: str, label: int = 0, info: Optional[dict] = None,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if not name or osp.basename(name) != name or name in ('.', '..'):
-            raise ValueError(f'--hda-detections {name!r}: a plain folder name is expected, '
-                             'e.g. SSD512_run3.')
+        self.det_dir = check_detector_dir(out_dir, name)
         self.name, self.out_dir, self.label, self.info = name, out_dir, label, info or {}
-        self.det_dir = osp.join(out_dir, HDA_LAYOUT['detections'], name)
-        if osp.isdir(self.det_dir) and os.listdir(self.det_dir) and not osp.isfile(
-                osp.join(self.det_dir, _MARKER)):
-            raise FileExistsError(
-                f'{self.det_dir} exists and was not written by hda-ssd (no {_MARKER}): it may '
-                'be the release\'s own detections or ground truth. Choose another name for '
-                '--hda-detections, or another --hda-out.')
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -78,11 +99,7 @@ class DumpHDADetections(BaseMetric):
         by_cam = defaultdict(list)
         for r in results:
             by_cam[r[0]].append(r)
-        os.makedirs(self.det_dir, exist_ok=True)
-        with open(osp.join(self.det_dir, _MARKER), 'w') as f:
-            json.dump(dict(self.info, writer='hda-ssd DumpHDADetections', detector=self.name,
-                           written=datetime.datetime.now().isoformat(timespec='seconds'),
-                           columns='camera,frame,x,y,w,h,score'), f, indent=1)
+        mark_detector_dir(self.det_dir, self.name, 'hda-ssd DumpHDADetections', self.info)
         coco, lines = [], []
         for cam in sorted(by_cam):
             items = sorted(by_cam[cam], key=lambda r: r[1])
@@ -95,9 +112,7 @@ class DumpHDADetections(BaseMetric):
                          f'{n} detections -> {path}')
             for _, frame, img_path, b, s in items:
                 for box, score in zip(b.tolist(), s.tolist()):
-                    coco.append(dict(image_id=cam * 100000 + frame, file_name=img_path,
-                                     camera=cam, frame=frame, category_id=1, bbox=box,
-                                     score=score))
+                    coco.append(coco_record(cam, frame, img_path, box, score))
         coco_path = osp.join(self.det_dir, 'coco_results.json')
         write_atomic(json.dumps(coco), coco_path, mode='w')
         MMLogger.get_current_instance().info(

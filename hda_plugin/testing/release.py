@@ -9,7 +9,7 @@ so the same readers as for the real release are exercised.
 """
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -18,10 +18,11 @@ from ..datasets.layout import HDA_LAYOUT, camera_name
 from ..fileio.seq import write_seq
 from ..fileio.vbb import VbbAnnotation, dump_vbb
 from .annotations import CROWD, to_vbb, union_box, visibility_states
-from .people import Track, draw_person, height_at, new_crowd, new_track
+from .people import Track, draw_person, height_at, new_crowd, new_track, random_colors
 from .scene import Scene, expose, make_scene, shading
 
-__all__ = ['CAMERA_RESOLUTIONS', 'DEFAULT_CAMERAS', 'make_synthetic_hda', 'render_camera']
+__all__ = ['CAMERA_RESOLUTIONS', 'DEFAULT_CAMERAS', 'make_synthetic_hda', 'render_camera',
+           'render_small_people']
 
 #: Resolutions of the real HDA cameras (third-party converter, see shared docs).
 CAMERA_RESOLUTIONS = {
@@ -98,6 +99,48 @@ def render_camera(rng, w: int, h: int, n_frames: int) -> Tuple[List[np.ndarray],
     return frames, to_vbb(states, tracks, n_frames)
 
 
+def render_small_people(rng, w: int, h: int, n_frames: int,
+                        heights: Tuple[float, float] = (25, 60),
+                        people: Tuple[int, int] = (12, 25)
+                        ) -> Tuple[List[np.ndarray], VbbAnnotation]:
+    """Frames of a far, wide view: ``people`` walkers of fixed heights drawn uniformly from
+    ``heights`` (pixels) anywhere on the floor, the camera's scene and occluders otherwise
+    as :func:`render_camera`. For tiled inference: on a 2560x1600 frame resized to a 512 px
+    input such people shrink below SSD's smallest anchors."""
+    sc = make_scene(rng, w, h)
+    shade = shading(sc.light, w, h)
+    tracks, hgts, states = [], [], {}
+    for i in range(rng.randint(people[0], people[1] + 1)):
+        hgt = rng.uniform(*heights)
+        y = rng.uniform(max(sc.horizon, hgt) + 2, h - 2)
+        x = rng.uniform(0.03, 0.97) * w
+        vx = hgt * rng.uniform(0.05, 0.15) * rng.choice([-1, 1])
+        tracks.append(Track('person%02d' % rng.randint(1, 90), 0, 0, x, y, vx, 0.0,
+                            rng.uniform(0, 6.28), random_colors(rng)))
+        hgts.append(hgt)
+        states[i] = []
+    frames = []
+    for f in range(n_frames):
+        img, idmap, drawn, pid = sc.img.copy(), np.zeros((h, w), np.int32), [], 0
+        order = sorted(range(len(tracks)), key=lambda i: tracks[i].position(f)[1])
+        for ti in order:
+            x, y = tracks[ti].position(f)
+            if not 0 <= x <= w:
+                continue
+            pid += 1
+            draw_person(img, idmap, pid, x, y, hgts[ti], tracks[ti].phase + 1.1 * f,
+                        tracks[ti].colors)
+            bw = hgts[ti] / 2.5
+            drawn.append((pid, ti, (x - bw / 2, y - hgts[ti], bw, hgts[ti])))
+        for _, (x1, y1, x2, y2), col in sc.occluders:
+            cv2.rectangle(img, (x1, y1), (x2, y2), col, -1)
+            cv2.rectangle(idmap, (x1, y1), (x2, y2), -1, -1)
+        for ti, box, posv, occl in visibility_states(idmap, drawn, pid):
+            states[ti].append((f, box, posv, occl))
+        frames.append(expose(rng, img, shade, sc.light['noise']))
+    return frames, to_vbb(states, tracks, n_frames)
+
+
 def _box_counts(ann: VbbAnnotation) -> Dict[str, int]:
     boxes: Dict[str, int] = {}
     for o in ann.objects:
@@ -107,7 +150,8 @@ def _box_counts(ann: VbbAnnotation) -> Dict[str, int]:
 
 
 def make_synthetic_hda(out_dir: str, cameras: Sequence[int] = DEFAULT_CAMERAS, frames: int = 60,
-                       seed: int = 0, quality: int = 85, progress: bool = True) -> dict:
+                       seed: int = 0, quality: int = 85, progress: bool = True,
+                       person_heights: Optional[Tuple[float, float]] = None) -> dict:
     """Writes a synthetic HDA release under ``out_dir``.
 
     Args:
@@ -118,6 +162,9 @@ def make_synthetic_hda(out_dir: str, cameras: Sequence[int] = DEFAULT_CAMERAS, f
         seed (int): random seed; output is deterministic for a seed. Defaults to 0.
         quality (int): JPEG quality of the ``.seq`` frames. Defaults to 85.
         progress (bool): show a progress bar. Defaults to True.
+        person_heights (tuple, optional): ``(lo, hi)`` pixels: people of these heights
+            anywhere on the floor (:func:`render_small_people`) instead of the perspective
+            walkers and crowds of :func:`render_camera`. Defaults to None.
 
     Returns:
         dict: per-camera summary (resolution, frames, objects, boxes by label).
@@ -137,7 +184,9 @@ def make_synthetic_hda(out_dir: str, cameras: Sequence[int] = DEFAULT_CAMERAS, f
             raise ValueError(f'Unknown HDA camera {cam}: expected one of '
                              f'{sorted(CAMERA_RESOLUTIONS)}.')
         w, h = CAMERA_RESOLUTIONS[cam]
-        imgs, ann = render_camera(np.random.RandomState([seed, cam]), w, h, frames)
+        rng = np.random.RandomState([seed, cam])
+        imgs, ann = render_camera(rng, w, h, frames) if person_heights is None else \
+            render_small_people(rng, w, h, frames, person_heights)
         write_seq(osp.join(seq_dir, f'camera{cam:02d}.seq'), imgs, codec='jpg',
                   padding=8 if i % 2 == 0 else 16, fps=5.0, quality=quality)
         ann.path = osp.join(ann_dir, f'cam{cam:02d}.txt')

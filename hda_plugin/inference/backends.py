@@ -1,0 +1,237 @@
+"""The detector behind ``tools/infer.py``: the config's own test preprocessing, then the
+model in PyTorch (eager, as MMDetection's ``model.predict`` runs it) or the exported ONNX
+graph in ONNX Runtime.
+
+Both backends take the same preprocessed images (the config's test pipeline with
+``LoadImageFromNDArray`` in place of the file loader, MMDetection's ``inference_detector``
+rule) and return, per image, boxes ``(N, 4)`` x1 y1 x2 y2 in that image's pixels, scores
+and labels as numpy arrays. Each call reports its time split into ``model`` (network) and
+``nms`` (anchor decoding, score filtering and NMS).
+"""
+import copy
+import json
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+
+__all__ = ['Detections', 'Preprocessor', 'PyTorchBackend', 'OnnxRuntimeBackend',
+           'build_backend', 'ONNX_META_KEY']
+
+#: Key of the JSON the exporter stores in the ONNX file's metadata (input size,
+#: normalisation, test_cfg, anchors): what the runtime needs besides the graph.
+ONNX_META_KEY = 'hda_ssd'
+
+# Transforms of a test pipeline that read annotations: inference has none.
+_ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadHDAAnnotations', 'LoadPanopticAnnotations')
+
+
+@dataclass
+class Detections:
+    """One image's detections: ``boxes`` ``(N, 4)`` float32 x1 y1 x2 y2, ``scores``
+    ``(N,)`` float32, ``labels`` ``(N,)`` int64, highest score first."""
+    boxes: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+
+    @classmethod
+    def empty(cls) -> 'Detections':
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+
+def _short_type(t) -> str:
+    return str(t).split('.')[-1]
+
+
+class Preprocessor:
+    """The config's test pipeline on in-memory BGR frames: returns the packed inputs
+    (``uint8`` CHW tensor) and data samples (``img_shape``, ``scale_factor``, ...)."""
+
+    def __init__(self, cfg):
+        from mmdet.utils import get_test_pipeline_cfg
+        from mmengine.dataset import Compose
+        from mmengine.registry import init_default_scope
+        init_default_scope(cfg.get('default_scope', 'mmdet'))
+        steps = []
+        for t in copy.deepcopy(get_test_pipeline_cfg(cfg)):
+            kind = _short_type(t['type'])
+            if kind in _ANNOTATION_LOADERS:
+                continue
+            if kind.startswith('LoadImageFrom'):
+                t = dict(type='mmdet.LoadImageFromNDArray')
+            elif kind.startswith('Pack'):
+                t = dict(type='mmdet.PackDetInputs',
+                         meta_keys=('img_id', 'ori_shape', 'img_shape', 'scale_factor'))
+            steps.append(t)
+        if not steps or _short_type(steps[0]['type']) != 'LoadImageFromNDArray':
+            raise ValueError(f'The config\'s test pipeline {get_test_pipeline_cfg(cfg)} does not '
+                             'start with an image loader (LoadImageFromFile).')
+        self.resize = next((t for t in steps if _short_type(t['type']) == 'Resize'), None)
+        self.pipeline = Compose(steps)
+
+    def __call__(self, images: Sequence[np.ndarray]) -> Tuple[list, list]:
+        inputs, samples = [], []
+        for i, img in enumerate(images):
+            out = self.pipeline(dict(img=img, img_id=i))
+            inputs.append(out['inputs'])
+            samples.append(out['data_samples'])
+        return inputs, samples
+
+
+def _sync(device: str):
+    if device.startswith('cuda'):
+        import torch
+        torch.cuda.synchronize()
+
+
+class PyTorchBackend:
+    """A checkpoint in PyTorch eager mode: ``extract_feat`` and the head's forward
+    (``model``), then ``bbox_head.predict_by_feat(rescale=True)`` (``nms``), exactly the
+    calls of MMDetection's ``SingleStageDetector.predict``.
+
+    The checkpoint is read through MMEngine's loader, which hda_plugin.compat routes to the
+    allowlisting loader (no file runs code).
+    """
+    name = 'pytorch'
+
+    def __init__(self, cfg, checkpoint: str, device: str = 'cpu'):
+        import torch
+        from mmdet.registry import MODELS
+        from mmengine.model import revert_sync_batchnorm
+        from mmengine.registry import init_default_scope
+        from mmengine.runner import load_checkpoint
+        init_default_scope(cfg.get('default_scope', 'mmdet'))
+        cfg = copy.deepcopy(cfg)
+        if cfg.model.get('backbone', {}).get('init_cfg') is not None:
+            cfg.model.backbone.init_cfg = None  # the checkpoint holds every weight
+        model = revert_sync_batchnorm(MODELS.build(cfg.model))
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        self.model = model.to(device).eval()
+        self.device = device
+        self.cfg = cfg
+        self.test_cfg = model.bbox_head.test_cfg
+        self.preprocess = Preprocessor(cfg)
+        self._torch = torch
+
+    def __call__(self, inputs: list, samples: list, times: Dict[str, float]) -> List[Detections]:
+        torch, model = self._torch, self.model
+        with torch.no_grad():
+            _sync(self.device)
+            t0 = time.perf_counter()
+            data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), False)
+            feats = model.extract_feat(data['inputs'])
+            outs = model.bbox_head(feats)
+            _sync(self.device)
+            t1 = time.perf_counter()
+            metas = [s.metainfo for s in data['data_samples']]
+            results = model.bbox_head.predict_by_feat(*outs, batch_img_metas=metas,
+                                                      rescale=True)
+            dets = [Detections(r.bboxes.cpu().numpy().astype(np.float32),
+                               r.scores.cpu().numpy().astype(np.float32),
+                               r.labels.cpu().numpy().astype(np.int64)) for r in results]
+            t2 = time.perf_counter()
+        times['model'] += t1 - t0
+        times['nms'] += t2 - t1
+        return dets
+
+    def smallest_anchors(self) -> np.ndarray:
+        """``(k, 2)`` widths and heights of the finest level's anchors, network pixels."""
+        a = self.model.bbox_head.prior_generator.gen_base_anchors()[0].numpy()
+        return np.stack([a[:, 2] - a[:, 0], a[:, 3] - a[:, 1]], 1)
+
+    def pos_iou_thr(self) -> float:
+        return float(self.cfg.model.get('train_cfg', {}).get('assigner', {}).get(
+            'pos_iou_thr', 0.5))
+
+
+class OnnxRuntimeBackend:
+    """A graph written by ``tools/deployment/export_onnx.py`` in ONNX Runtime.
+
+    The graph takes ``images`` ``(N, 3, H, W)`` float32 BGR pixels at the exported input
+    size and ``img_shape`` ``(N, 2)`` (the unpadded height and width of each image) and
+    returns the detections after NMS with their batch index. Images are padded to the input
+    size with the normalisation mean (0 after normalisation, as MMDetection's zero padding of
+    the normalised batch), boxes divided by the resize's scale factor here.
+    """
+    name = 'onnxruntime'
+
+    def __init__(self, cfg, onnx_file: str, device: str = 'cpu', threads: int = 0):
+        import onnxruntime as ort
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        providers = ['CPUExecutionProvider']
+        if device.startswith('cuda'):
+            if 'CUDAExecutionProvider' not in ort.get_available_providers():
+                raise RuntimeError(
+                    '--device cuda with --backend onnxruntime needs onnxruntime-gpu (this '
+                    f'build offers {ort.get_available_providers()}).')
+            providers.insert(0, 'CUDAExecutionProvider')
+        self.session = ort.InferenceSession(onnx_file, opts, providers=providers)
+        meta = self.session.get_modelmeta().custom_metadata_map.get(ONNX_META_KEY)
+        if meta is None:
+            raise ValueError(f'{onnx_file}: no {ONNX_META_KEY!r} metadata; it was not written by '
+                             'tools/deployment/export_onnx.py. Export the checkpoint with it.')
+        self.meta = json.loads(meta)
+        self.input_w, self.input_h = self.meta['input_size']
+        self.pad_value = np.array(self.meta['pad_value_bgr'], np.float32).reshape(1, 3, 1, 1)
+        self.max_per_img = int(self.meta['max_per_img'])
+        self.device, self.cfg = device, cfg
+        self.preprocess = Preprocessor(cfg)
+
+    def __call__(self, inputs: list, samples: list, times: Dict[str, float]) -> List[Detections]:
+        n = len(inputs)
+        batch = np.empty((n, 3, self.input_h, self.input_w), np.float32)
+        batch[:] = self.pad_value
+        shapes = np.zeros((n, 2), np.float32)
+        for i, (x, s) in enumerate(zip(inputs, samples)):
+            _, h, w = x.shape
+            if h > self.input_h or w > self.input_w:
+                raise ValueError(
+                    f'A preprocessed image of {w}x{h} is larger than the ONNX input '
+                    f'{self.input_w}x{self.input_h}: export with --input-size {w} {h} or '
+                    'larger (the config\'s test Resize scale).')
+            batch[i, :, :h, :w] = x.numpy()
+            shapes[i] = s.metainfo['img_shape'][:2]
+        t0 = time.perf_counter()
+        boxes, scores, labels, index = self.session.run(
+            None, dict(images=batch, img_shape=shapes))
+        t1 = time.perf_counter()
+        out = []
+        for i, s in enumerate(samples):
+            keep = np.flatnonzero(index == i)
+            keep = keep[np.argsort(-scores[keep], kind='stable')][:self.max_per_img]
+            sx, sy = s.metainfo['scale_factor']
+            out.append(Detections((boxes[keep] / np.array([sx, sy, sx, sy], np.float32)
+                                   ).astype(np.float32), scores[keep].astype(np.float32),
+                                  labels[keep].astype(np.int64)))
+        t2 = time.perf_counter()
+        # The graph runs network and NMS in one call; the time goes to 'model' (the share
+        # of NMS inside the graph is not separable), the split by image to 'nms'.
+        times['model'] += t1 - t0
+        times['nms'] += t2 - t1
+        return out
+
+    def smallest_anchors(self) -> np.ndarray:
+        return np.asarray(self.meta['smallest_anchors'], np.float64).reshape(-1, 2)
+
+    def pos_iou_thr(self) -> float:
+        return float(self.meta['pos_iou_thr'])
+
+
+def build_backend(kind: str, cfg, weights: str, device: str = 'cpu'):
+    """``pytorch`` (a checkpoint) or ``onnxruntime`` (an exported ``.onnx``)."""
+    if kind == 'pytorch':
+        if weights.endswith('.onnx'):
+            raise ValueError(f'{weights} is an ONNX graph: pass --backend onnxruntime.')
+        return PyTorchBackend(cfg, weights, device)
+    if kind == 'onnxruntime':
+        if not weights.endswith('.onnx'):
+            raise ValueError(f'--backend onnxruntime runs an exported graph (.onnx), got '
+                             f'{weights}: export it with tools/deployment/export_onnx.py.')
+        return OnnxRuntimeBackend(cfg, weights, device)
+    raise ValueError(f'--backend {kind!r}: expected pytorch or onnxruntime.')

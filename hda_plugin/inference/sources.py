@@ -1,0 +1,220 @@
+"""Where ``tools/infer.py``'s frames come from: Norpix ``.seq`` videos (the project's reader,
+no extraction), video files (PyAV), image folders or globs, and HDA release roots.
+
+Each source yields :class:`Frame` objects one at a time (nothing is read ahead beyond one
+frame), numbered from 1 as the vbb annotations and ``allD.txt`` number them. A defect in
+the middle of a file raises :class:`FrameSourceError` naming the file and the frame *after*
+every frame before it has been yielded, so the caller keeps what was processed.
+"""
+import glob
+import os
+import os.path as osp
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, List, Optional, Sequence
+
+import numpy as np
+
+from ..datasets.layout import HDA_LAYOUT, camera_name, camera_of, seq_filename
+from ..fileio.seq import SeqFormatError, SeqReader
+
+__all__ = ['Frame', 'FrameSource', 'FrameSourceError', 'SeqSource', 'VideoSource',
+           'ImageSource', 'open_inputs', 'VIDEO_EXTENSIONS', 'IMAGE_EXTENSIONS']
+
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.m4v', '.webm', '.mpg', '.mpeg', '.ts')
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+_HDA_FRAME_RE = re.compile(r'^I(\d+)$')  # hda_frames/camNN/I00001.jpg: the vbb frame number
+
+
+class FrameSourceError(ValueError):
+    """A frame that cannot be read: the message names the file and the frame."""
+
+
+@dataclass
+class Frame:
+    """One decoded frame: 1-based ``index``, BGR ``uint8`` ``image``, the ``name`` written
+    to the COCO results (image file, or ``video#frame``)."""
+    index: int
+    image: np.ndarray
+    name: str
+
+
+@dataclass
+class FrameSource:
+    """Base of the sources: a path, the camera its rows are written under, the frame count
+    the file declares (0 when unknown) and its frame rate (for ``--video``)."""
+    path: str
+    camera: str
+    declared: int = 0
+    fps: float = 5.0
+    skipped: List[str] = field(default_factory=list)  # --skip-bad: what was left out, why
+
+    @property
+    def name(self) -> str:
+        return osp.basename(self.path.rstrip('/')) or self.path
+
+    def __iter__(self) -> Iterator[Frame]:
+        raise NotImplementedError
+
+
+class SeqSource(FrameSource):
+    """A Norpix ``.seq`` video read frame by frame with :class:`SeqReader`."""
+
+    def __init__(self, path: str, camera: str):
+        reader = SeqReader(path, strict=False)  # a short file raises after its good frames
+        super().__init__(path, camera, declared=reader.num_frames,
+                         fps=reader.fps if reader.fps > 0 else 5.0)
+        self.reader = reader
+
+    def __iter__(self) -> Iterator[Frame]:
+        r = self.reader
+        try:
+            for i in range(len(r)):
+                try:
+                    img = r.read(i)
+                except SeqFormatError as e:
+                    raise FrameSourceError(f'{e} (frame {i + 1}, 1-based)') from None
+                yield Frame(i + 1, img, f'{self.name}#{i + 1}')
+            if r.truncated_at is not None:
+                raise FrameSourceError(r.truncation_reason +
+                                       f' (frame {r.truncated_at + 1}, 1-based)')
+        finally:
+            r.close()
+
+
+class VideoSource(FrameSource):
+    """A video file (``.mp4``, ``.avi``, ...) decoded with PyAV (FFmpeg), BGR frames."""
+
+    def __init__(self, path: str, camera: str):
+        import av
+        try:
+            self._container = av.open(path)
+        except (av.error.FFmpegError, OSError) as e:
+            raise FrameSourceError(
+                f'{path}: cannot open the video ({e}). The file is truncated (an .mp4 cut '
+                'before its index), not a video, or in a codec FFmpeg lacks.') from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise FrameSourceError(f'{path}: no video stream in the file.')
+        stream = self._container.streams.video[0]
+        stream.thread_type = 'AUTO'
+        rate = float(stream.average_rate or stream.base_rate or 5.0)
+        super().__init__(path, camera, declared=int(stream.frames or 0), fps=rate)
+
+    def __iter__(self) -> Iterator[Frame]:
+        import av
+        n = 0
+        try:
+            try:
+                for frame in self._container.decode(video=0):
+                    n += 1
+                    yield Frame(n, frame.to_ndarray(format='bgr24'), f'{self.name}#{n}')
+            except av.error.FFmpegError as e:
+                raise FrameSourceError(
+                    f'{self.path}: frame {n + 1} (1-based) does not decode ({e}); {n} frames '
+                    'before it were read. The file is truncated or corrupt.') from None
+            if self.declared and n < self.declared:
+                raise FrameSourceError(
+                    f'{self.path}: the container declares {self.declared} frames, the stream '
+                    f'ended after {n}: frame {n + 1} (1-based) onwards is missing. The file is '
+                    'truncated; re-copy or re-encode it.')
+        finally:
+            self._container.close()
+
+
+class ImageSource(FrameSource):
+    """Image files (a folder or a glob), in name order. Frame numbers come from HDA frame
+    names (``I00001.jpg`` is frame 1), otherwise from the position (1, 2, ...)."""
+
+    def __init__(self, path: str, camera: str, files: Sequence[str], skip_bad: bool = False):
+        super().__init__(path, camera, declared=len(files))
+        self.files, self.skip_bad = list(files), skip_bad
+        stems = [osp.splitext(osp.basename(f))[0] for f in self.files]
+        found = [_HDA_FRAME_RE.match(s) for s in stems]
+        self.indices = [int(m.group(1)) for m in found] if all(found) else \
+            list(range(1, len(self.files) + 1))
+
+    def __iter__(self) -> Iterator[Frame]:
+        import cv2
+        for index, f in zip(self.indices, self.files):
+            img = cv2.imread(f, cv2.IMREAD_COLOR)
+            if img is None:
+                size = osp.getsize(f) if osp.exists(f) else 0
+                why = f'{f}: not a readable image ({size} bytes; frame {index})'
+                if self.skip_bad:
+                    self.skipped.append(why)
+                    continue
+                raise FrameSourceError(
+                    why + '. The file is truncated or not an image: replace it, or pass '
+                    '--skip-bad to count and list unreadable images and go on.')
+            yield Frame(index, img, f)
+
+
+def _images_of(path: str) -> List[str]:
+    if osp.isdir(path):
+        files = [osp.join(path, f) for f in os.listdir(path)]
+    else:
+        files = glob.glob(path)
+    return sorted(f for f in files if f.lower().endswith(IMAGE_EXTENSIONS) and osp.isfile(f))
+
+
+def _camera(path: str, camera: Optional[str]) -> str:
+    if camera is not None:
+        return camera_name(camera)
+    cam = camera_of(path)
+    if cam == 'all':
+        raise ValueError(
+            f'{path}: the file name names no camera (as camera17.seq or hda_frames/cam17/ '
+            'do), so its allD.txt has no camera number. Give --camera N.')
+    return cam
+
+
+def open_inputs(inputs: Sequence[str], cameras: Optional[Sequence[str]] = None,
+                camera: Optional[str] = None, skip_bad: bool = False) -> List[FrameSource]:
+    """The sources of ``tools/infer.py``'s INPUT arguments, in order.
+
+    Args:
+        inputs: ``.seq`` files, video files, image folders or globs, HDA release roots.
+        cameras: with a release root, the cameras to read (default: every ``.seq`` there).
+        camera: the camera of every input (``--camera``), instead of their file names.
+        skip_bad: images that do not decode are counted and listed instead of an error.
+    """
+    sources: List[FrameSource] = []
+    for path in inputs:
+        seq_dir = osp.join(path, HDA_LAYOUT['seq'])
+        if osp.isdir(seq_dir):  # a release root
+            want = [seq_filename(c) for c in cameras] if cameras else sorted(
+                f for f in os.listdir(seq_dir) if f.endswith('.seq'))
+            for f in want:
+                p = osp.join(seq_dir, f)
+                if not osp.isfile(p):
+                    have = sorted(os.listdir(seq_dir))
+                    raise FileNotFoundError(f'{p} does not exist (in {seq_dir}: {have}); check '
+                                            '--cameras.')
+                sources.append(SeqSource(p, _camera(p, camera)))
+        elif path.lower().endswith('.seq'):
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'{path} does not exist.')
+            sources.append(SeqSource(path, _camera(path, camera)))
+        elif path.lower().endswith(VIDEO_EXTENSIONS):
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'{path} does not exist.')
+            sources.append(VideoSource(path, _camera(path, camera)))
+        else:
+            files = _images_of(path)
+            if not files:
+                raise FileNotFoundError(
+                    f'{path}: no .seq, video ({", ".join(VIDEO_EXTENSIONS)}), image '
+                    f'({", ".join(IMAGE_EXTENSIONS)}) or release root '
+                    f'(with {HDA_LAYOUT["seq"]}/) there.')
+            sources.append(ImageSource(path, _camera(path, camera), files, skip_bad))
+    if cameras and not any(osp.isdir(osp.join(p, HDA_LAYOUT['seq'])) for p in inputs):
+        raise ValueError('--cameras selects cameras of an HDA release root; no INPUT is one. '
+                         'Use --camera N to name the camera of a file.')
+    seen = {}
+    for s in sources:
+        if s.camera in seen:
+            raise ValueError(f'{seen[s.camera]} and {s.path} both write {s.camera}\'s '
+                             'allD.txt: give one input per camera (or --camera for each run).')
+        seen[s.camera] = s.path
+    return sources

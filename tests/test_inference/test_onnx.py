@@ -1,0 +1,93 @@
+"""The exported ONNX graph in ONNX Runtime gives the PyTorch model's detections: every box
+within 1 px, scores within 1e-4, the same count above the threshold (the demo model, and
+SSD-512 VGG16 at a shrunk input)."""
+import os.path as osp
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from conftest import DEMO_CFG, ROOT
+
+from hda_plugin.fileio.seq import SeqReader
+from hda_plugin.inference.backends import OnnxRuntimeBackend, PyTorchBackend
+from hda_plugin.testing.weights import random_checkpoint
+
+sys.path.insert(0, osp.join(ROOT, 'tools', 'deployment'))
+import export_onnx  # noqa: E402
+
+SSD512_CFG = osp.join(ROOT, 'configs', 'ssd512_hda.py')
+
+
+def _frames(root, cams):
+    out = []
+    for cam in cams:
+        with SeqReader(osp.join(root, 'hda_image_sequences_matlab', f'camera{cam}.seq')) as r:
+            out += [r.read(i) for i in range(3)]
+    return out
+
+
+def _compare(a, b, thr):
+    """Same detections above ``thr``: counts, scores within 1e-4, boxes within 1 px."""
+    n_checked = 0
+    for da, db in zip(a, b):
+        ka, kb = da.scores >= thr, db.scores >= thr
+        assert ka.sum() == kb.sum(), (ka.sum(), kb.sum())
+        ba, sa = da.boxes[ka], da.scores[ka]
+        bb, sb = db.boxes[kb], db.scores[kb]
+        for box, score in zip(ba, sa):  # each PyTorch box has its ONNX twin
+            err = np.abs(bb - box).max(1)
+            j = int(err.argmin())
+            assert err[j] <= 1.0, (box, bb[j])
+            assert abs(sb[j] - score) <= 1e-4, (score, sb[j])
+        n_checked += int(ka.sum())
+    return n_checked
+
+
+def _run_both(cfg, ckpt, onnx_file, frames):
+    pt = PyTorchBackend(cfg, ckpt)
+    ort = OnnxRuntimeBackend(cfg, onnx_file)
+    inputs, samples = pt.preprocess(frames)
+    times = dict(model=0.0, nms=0.0)
+    return pt(inputs, samples, times), ort(inputs, samples, times), pt
+
+
+def test_demo_model_onnx_matches_pytorch(synthetic_release, demo_checkpoint, tmp_path):
+    out = str(tmp_path / 'demo.onnx')
+    assert export_onnx.main([DEMO_CFG, demo_checkpoint, out]) == 0
+    onnx.checker.check_model(onnx.load(out))
+    ops = {n.op_type for n in onnx.load(out).graph.node}
+    assert 'NonMaxSuppression' in ops and 'TopK' in ops  # NMS and pre-NMS top-k inside
+    from hda_plugin.utils.config import load_config
+    cfg = load_config(DEMO_CFG)
+    # 640x480 and 1280x800 frames: both letterboxed to the 320x224 input
+    pt, ort, _ = _run_both(cfg, demo_checkpoint, out, _frames(synthetic_release, [17, 50]))
+    for thr in (0.02, 0.3):  # the config's score_thr, and the drawing threshold
+        assert _compare(pt, ort, thr) > 0
+    assert sum(len(d) for d in pt) == sum(len(d) for d in ort)
+
+
+def test_ssd512_onnx_matches_pytorch_at_shrunk_input(synthetic_release, tmp_path):
+    # SSD-512 (VGG16, 7 levels, the stock head) with the test Resize shrunk to 320x320
+    from hda_plugin.utils.config import load_config
+    opts = {'test_dataloader.dataset.pipeline.Resize.scale': (320, 320)}
+    ckpt = str(tmp_path / 'ssd512.pth')
+    random_checkpoint(SSD512_CFG, ckpt, cls_std=0.05, cfg_options=opts)
+    cfg = load_config(SSD512_CFG, opts)
+    out = str(tmp_path / 'ssd512.onnx')
+    assert export_onnx.main([SSD512_CFG, ckpt, out, '--cfg-options',
+                             'test_dataloader.dataset.pipeline.Resize.scale=(320,320)']) == 0
+    pt, ort, _ = _run_both(cfg, ckpt, out, _frames(synthetic_release, [17])[:2])
+    assert _compare(pt, ort, 0.02) > 0
+
+
+def test_onnx_backend_refuses_foreign_graphs(tmp_path):
+    import onnx.helper as oh
+    x = oh.make_tensor_value_info('x', onnx.TensorProto.FLOAT, [1])
+    g = oh.make_graph([oh.make_node('Identity', ['x'], ['y'])], 'g', [x],
+                      [oh.make_tensor_value_info('y', onnx.TensorProto.FLOAT, [1])])
+    path = str(tmp_path / 'other.onnx')
+    onnx.save(oh.make_model(g), path)
+    from hda_plugin.utils.config import load_config
+    with pytest.raises(ValueError, match='not written by tools/deployment/export_onnx.py'):
+        OnnxRuntimeBackend(load_config(DEMO_CFG), path)

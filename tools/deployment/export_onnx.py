@@ -1,0 +1,55 @@
+"""Export a trained SSD to ONNX: one graph from image batch to boxes, scores and labels
+(normalisation, network, anchor decoding, score filtering and NMS inside).
+
+    python tools/deployment/export_onnx.py CONFIG CHECKPOINT OUT.onnx [--input-size W H]
+    python tools/infer.py CONFIG OUT.onnx INPUT ... --backend onnxruntime --out-dir DIR
+
+Inputs: images (N, 3, H, W) float32 BGR pixels 0..255 at the input size (padded with the
+normalisation mean), img_shape (N, 2) each image's unpadded height and width. Outputs:
+boxes (K, 4) x1 y1 x2 y2 in input pixels, scores (K,), labels (K,), batch_index (K,).
+The graph is checked with onnx.checker (full check, shapes inferred). NMS is ONNX's
+NonMaxSuppression; see hda_plugin/deployment/onnx_export.py for the rules kept.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import hda_plugin  # noqa: F401,E402  (registers components, applies hda_plugin.compat)
+from hda_plugin.deployment import export_onnx, input_size_of  # noqa: E402
+from hda_plugin.inference import PyTorchBackend  # noqa: E402
+from hda_plugin.utils.cli import add_cfg_options, config_from_args  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('out', help='the .onnx file to write')
+    p.add_argument('--input-size', nargs=2, type=int, metavar=('W', 'H'),
+                   help='network input (default: the config\'s test Resize scale, padded to '
+                   'the preprocessor\'s pad_size_divisor)')
+    add_cfg_options(p)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not args.out.endswith('.onnx'):
+        raise ValueError(f'{args.out}: the output name must end in .onnx.')
+    cfg = config_from_args(args)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'{args.checkpoint} does not exist.')
+    size = tuple(args.input_size) if args.input_size else input_size_of(cfg)
+    backend = PyTorchBackend(cfg, args.checkpoint, 'cpu')
+    meta = export_onnx(backend.model, args.out, size,
+                       extra_meta=dict(pos_iou_thr=backend.pos_iou_thr(),
+                                       config=args.config, checkpoint=args.checkpoint))
+    print(f'wrote {args.out}: input {size[0]}x{size[1]}, score_thr {meta["score_thr"]}, '
+          f'nms_pre {meta["nms_pre"]}, NMS IoU {meta["iou_thr"]}, max_per_img '
+          f'{meta["max_per_img"]} (onnx.checker: ok)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
