@@ -46,7 +46,7 @@ SIZES = {'640x480': 17, '1280x800': 50, '2560x1600': 60}  # the HDA camera of ea
 
 
 def make_checkpoint(name, out_file):
-    return random_checkpoint(CONFIGS[name], out_file, cls_std=0.3 if name == 'demo' else 0.05)
+    return random_checkpoint(CONFIGS[name], out_file, cls_std=0.3 if name == 'demo' else 0.001)
 
 
 def make_seq(path, size, n, seed=0):

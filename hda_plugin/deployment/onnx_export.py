@@ -104,7 +104,8 @@ class SSDOnnxModel(nn.Module):
         """What the runtime needs besides the graph (stored in the ONNX metadata)."""
         mean = self.mean.reshape(3).tolist()
         anchors = self.head.prior_generator.gen_base_anchors()[0]
-        return dict(input_size=list(self.input_size),
+        assigner = (getattr(self.head, 'train_cfg', None) or {}).get('assigner', {})
+        return dict(pos_iou_thr=float(assigner.get('pos_iou_thr', 0.5)),input_size=list(self.input_size),
                     pad_value_bgr=mean[::-1] if self.bgr_to_rgb else mean,
                     score_thr=self.score_thr, iou_thr=self.iou_thr, nms_pre=self.nms_pre,
                     max_per_img=self.max_per_img, num_classes=self.num_classes,
@@ -113,6 +114,30 @@ class SSDOnnxModel(nn.Module):
                         1).tolist(),
                     outputs='boxes (K,4) x1y1x2y2 input pixels, scores (K,), labels (K,), '
                     'batch_index (K,)')
+
+    def _decode(self, priors: torch.Tensor, deltas: torch.Tensor, img_shape: torch.Tensor):
+        """The head's ``DeltaXYWHBBoxCoder`` on ``(N, k, 4)`` priors and deltas, clipped to
+        each image's ``(h, w)``.
+
+        Upstream defect (mmdet 3.3.0): ``DeltaXYWHBBoxCoder.decode`` sends batched input,
+        and any input during ONNX export, to ``onnx_delta2bbox``, which imports
+        ``mmdet.core.export`` (removed in 3.x) and fails. The single-image function the
+        eager model uses, ``delta2bbox``, is called on the flattened batch instead, and the
+        clip it does with ``max_shape`` is done here per image (same ``clamp`` bounds).
+        """
+        from mmdet.models.task_modules.coders.delta_xywh_bbox_coder import delta2bbox
+        coder = self.head.bbox_coder
+        if type(coder).__name__ != 'DeltaXYWHBBoxCoder':
+            raise NotImplementedError(f'{type(coder).__name__}: the exporter decodes '
+                                      'DeltaXYWHBBoxCoder deltas (SSD\'s coder).')
+        n = deltas.shape[0]
+        b = delta2bbox(priors.reshape(-1, 4), deltas.reshape(-1, 4), coder.means, coder.stds,
+                       max_shape=None, clip_border=False, add_ctr_clamp=coder.add_ctr_clamp,
+                       ctr_clamp=coder.ctr_clamp).reshape(n, -1, 4)
+        if not coder.clip_border:
+            return b
+        hi = torch.stack([img_shape[:, 1], img_shape[:, 0]] * 2, 1).unsqueeze(1)  # (N,1,4)
+        return torch.minimum(b.clamp(min=0), hi)
 
     def forward(self, images: torch.Tensor, img_shape: torch.Tensor):
         x = images[:, [2, 1, 0]] if self.bgr_to_rgb else images
@@ -129,9 +154,7 @@ class SSDOnnxModel(nn.Module):
             top, idx = flat.topk(k, dim=1)
             anchor, label = idx // c, idx % c
             d = torch.gather(d, 1, anchor.unsqueeze(-1).expand(-1, -1, 4))
-            p = priors[anchor]
-            b = self.head.bbox_coder.decode(p, d, max_shape=img_shape)
-            boxes.append(b)
+            boxes.append(self._decode(priors[anchor], d, img_shape))
             onehot = (label.unsqueeze(1) == torch.arange(c).reshape(1, c, 1)).to(top.dtype)
             scores.append(onehot * top.unsqueeze(1))
         boxes = torch.cat(boxes, 1)  # (N, K, 4)

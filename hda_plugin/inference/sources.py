@@ -73,11 +73,11 @@ class SeqSource(FrameSource):
                 try:
                     img = r.read(i)
                 except SeqFormatError as e:
-                    raise FrameSourceError(f'{e} (frame {i + 1}, 1-based)') from None
+                    raise FrameSourceError(f'{e} That is frame {i + 1} (1-based).') from None
                 yield Frame(i + 1, img, f'{self.name}#{i + 1}')
             if r.truncated_at is not None:
-                raise FrameSourceError(r.truncation_reason +
-                                       f' (frame {r.truncated_at + 1}, 1-based)')
+                raise FrameSourceError(f'{r.truncation_reason} Frames {r.truncated_at + 1} '
+                                       '(1-based) onwards were not read.')
         finally:
             r.close()
 

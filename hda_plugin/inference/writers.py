@@ -71,7 +71,7 @@ class VideoWriter:
     with PyAV; the file gets its name when :meth:`close` succeeds."""
 
     def __init__(self, path: str, fps: float, codec: str = 'libx264',
-                 options: Optional[dict] = None):
+                 options: Optional[dict] = None, container_options: Optional[dict] = None):
         import os
 
         import av
@@ -79,7 +79,8 @@ class VideoWriter:
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         self.path, self.frames = path, 0
         self._tmp = f'{path}{PARTIAL_SUFFIX}{os.getpid()}'
-        self._container = av.open(self._tmp, 'w', format='mp4')
+        self._container = av.open(self._tmp, 'w', format='mp4',
+                                  options=container_options or {})
         self._stream = self._container.add_stream(
             codec, rate=Fraction(fps).limit_denominator(1000), options=options or {})
         self._size = None
@@ -90,8 +91,10 @@ class VideoWriter:
         if self._size is None:
             self._size = (w - w % 2, h - h % 2)
             self._stream.width, self._stream.height = self._size
-            if self._stream.codec_context.name in ('libx264', 'h264', 'mpeg4'):
-                self._stream.pix_fmt = 'yuv420p'
+            # libx264rgb (lossless RGB H.264, used by the tests) takes the BGR frames as
+            # they are; the others get the yuv420p players expect
+            self._stream.pix_fmt = 'bgr24' if self._stream.codec_context.name == \
+                'libx264rgb' else 'yuv420p'
         w2, h2 = self._size
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img[:h2, :w2]), format='bgr24')
         for packet in self._stream.encode(frame):

@@ -72,7 +72,7 @@ def test_ssd512_onnx_matches_pytorch_at_shrunk_input(synthetic_release, tmp_path
     from hda_plugin.utils.config import load_config
     opts = {'test_dataloader.dataset.pipeline.Resize.scale': (320, 320)}
     ckpt = str(tmp_path / 'ssd512.pth')
-    random_checkpoint(SSD512_CFG, ckpt, cls_std=0.05, cfg_options=opts)
+    random_checkpoint(SSD512_CFG, ckpt, cls_std=0.001, cfg_options=opts)
     cfg = load_config(SSD512_CFG, opts)
     out = str(tmp_path / 'ssd512.onnx')
     assert export_onnx.main([SSD512_CFG, ckpt, out, '--cfg-options',

@@ -43,8 +43,7 @@ def main(argv=None) -> int:
     size = tuple(args.input_size) if args.input_size else input_size_of(cfg)
     backend = PyTorchBackend(cfg, args.checkpoint, 'cpu')
     meta = export_onnx(backend.model, args.out, size,
-                       extra_meta=dict(pos_iou_thr=backend.pos_iou_thr(),
-                                       config=args.config, checkpoint=args.checkpoint))
+                       extra_meta=dict(config=args.config, checkpoint=args.checkpoint))
     print(f'wrote {args.out}: input {size[0]}x{size[1]}, score_thr {meta["score_thr"]}, '
           f'nms_pre {meta["nms_pre"]}, NMS IoU {meta["iou_thr"]}, max_per_img '
           f'{meta["max_per_img"]} (onnx.checker: ok)')
