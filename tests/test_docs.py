@@ -19,7 +19,7 @@ def test_readme_is_short_and_links_the_docs_pages():
     linked = {osp.normpath(osp.join(ROOT, p)) for p in _links(readme)}
     for page in ('install', 'data', 'weights', 'evaluation', 'diagnostics', 'failure_gallery',
                  'reliability',
-                 'tools', 'upstream_defects', 'benchmarks', 'demo'):
+                 'tools', 'upstream_defects', 'benchmarks', 'demo', 'inference'):
         assert osp.join(ROOT, 'docs', f'{page}.md') in linked, page
 
 

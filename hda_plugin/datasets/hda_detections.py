@@ -10,14 +10,13 @@ frame ``f + 1`` for image ``f = 0 .. nFrame-1``), ``x, y, w, h`` pixels as in th
 (``l, t, w, h``). ``GtAnnotationsAll`` is ground truth in the same form. MATLAB reads the
 files with ``dlmread``, so they are plain numbers separated by commas, nothing else.
 """
+import contextlib
 import os
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Optional, Union
 
 import numpy as np
-
-import contextlib
 
 from ..fileio.atomic import atomic_open
 from ..fileio.text_format_error import TextFormatError

@@ -105,7 +105,8 @@ class SSDOnnxModel(nn.Module):
         mean = self.mean.reshape(3).tolist()
         anchors = self.head.prior_generator.gen_base_anchors()[0]
         assigner = (getattr(self.head, 'train_cfg', None) or {}).get('assigner', {})
-        return dict(pos_iou_thr=float(assigner.get('pos_iou_thr', 0.5)),input_size=list(self.input_size),
+        return dict(pos_iou_thr=float(assigner.get('pos_iou_thr', 0.5)),
+                    input_size=list(self.input_size),
                     pad_value_bgr=mean[::-1] if self.bgr_to_rgb else mean,
                     score_thr=self.score_thr, iou_thr=self.iou_thr, nms_pre=self.nms_pre,
                     max_per_img=self.max_per_img, num_classes=self.num_classes,

@@ -15,7 +15,14 @@ from ..utils.table import format_table
 from .backends import Detections
 from .sources import Frame, FrameSource, FrameSourceError
 from .tiling import MIN_PERSON_HEIGHT, TilePlan, merge_tiles, plan_tiles
-from .writers import AllDWriter, CocoWriter, alld_path, VideoWriter, draw_detections, xyxy_to_xywh_np
+from .writers import (
+    AllDWriter,
+    CocoWriter,
+    VideoWriter,
+    alld_path,
+    draw_detections,
+    xyxy_to_xywh_np,
+)
 
 __all__ = ['InferenceRunner', 'SourceResult', 'STAGES', 'peak_rss_mib']
 

@@ -73,9 +73,9 @@ class VideoWriter:
     def __init__(self, path: str, fps: float, codec: str = 'libx264',
                  options: Optional[dict] = None, container_options: Optional[dict] = None):
         import os
+        from fractions import Fraction
 
         import av
-        from fractions import Fraction
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         self.path, self.frames = path, 0
         self._tmp = f'{path}{PARTIAL_SUFFIX}{os.getpid()}'

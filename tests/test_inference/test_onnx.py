@@ -1,6 +1,7 @@
 """The exported ONNX graph in ONNX Runtime gives the PyTorch model's detections: every box
 within 1 px, scores within 1e-4, the same count above the threshold (the demo model, and
 SSD-512 VGG16 at a shrunk input)."""
+import collections
 import os.path as osp
 import sys
 
@@ -48,7 +49,7 @@ def _run_both(cfg, ckpt, onnx_file, frames):
     pt = PyTorchBackend(cfg, ckpt)
     ort = OnnxRuntimeBackend(cfg, onnx_file)
     inputs, samples = pt.preprocess(frames)
-    times = dict(model=0.0, nms=0.0)
+    times = collections.defaultdict(float)
     return pt(inputs, samples, times), ort(inputs, samples, times), pt
 
 

@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from hda_plugin.inference.backends import Detections
-from hda_plugin.inference.tiling import (best_anchor_iou, merge_tiles, parse_tile_arg,
-                                         plan_tiles, resize_scale)
+from hda_plugin.inference.tiling import (
+    best_anchor_iou,
+    merge_tiles,
+    parse_tile_arg,
+    plan_tiles,
+    resize_scale,
+)
 
 # SSD-512's finest level (SSDAnchorGenerator, input 512: min 20, max 51, ratio 2)
 SSD512_ANCHORS = np.array([[20, 20], [31.94, 31.94], [28.28, 14.14], [14.14, 28.28]])
