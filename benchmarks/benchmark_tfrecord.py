@@ -6,11 +6,13 @@
 1. Writes SSD-Tensorflow-schema shards (200 records each) of synthetic HDA frames
    (640x480 and 1280x800 JPEGs, a few person boxes each).
 2. hda-ssd: ``SSDTFRecordDataset`` built from scratch (offset index + CRC + annotation
-   parse), then for every record ``mmengine.fileio.get`` + ``mmcv.imfrombytes`` (decode to
-   an array) and its pixel boxes. One process.
-3. TensorFlow (when an interpreter with it is given or importable):
-   ``tf.data.TFRecordDataset`` + ``tf.io.parse_single_example`` + ``tf.io.decode_image``
-   and the boxes, one process, no parallel map.
+   parse), then for every record ``mmengine.fileio.get`` + ``decode_bgr`` (libjpeg-turbo
+   through simplejpeg, as ``LoadImageFast``) and its pixel boxes. One process, one thread.
+3. TensorFlow (when an interpreter with it is given or importable), as its users run it:
+   ``tf.data.TFRecordDataset(files).map(parse)`` in graph mode, ``parse`` being
+   ``tf.io.parse_single_example`` + ``tf.io.decode_jpeg`` and the pixel boxes; twice: one
+   map call with one intra-op and one inter-op thread (the figure hda-ssd's one process is
+   compared with), and TensorFlow's default threading with ``num_parallel_calls=AUTOTUNE``.
 4. Peak RSS of step 2 in a fresh process, for one shard of each size in ``--rss-sizes``.
 """
 import argparse
@@ -23,8 +25,10 @@ import sys
 TF_SNIPPET = r'''
 import glob, sys, time
 import tensorflow as tf
-tf.config.threading.set_inter_op_parallelism_threads(1)
-tf.config.threading.set_intra_op_parallelism_threads(1)
+mode = sys.argv[2]  # 'one': one map call, one intra-op and inter-op thread; 'default'
+if mode == 'one':
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
 files = sorted(glob.glob(sys.argv[1]))
 spec = {'image/encoded': tf.io.FixedLenFeature([], tf.string),
         'image/object/bbox/xmin': tf.io.VarLenFeature(tf.float32),
@@ -32,22 +36,28 @@ spec = {'image/encoded': tf.io.FixedLenFeature([], tf.string),
         'image/object/bbox/xmax': tf.io.VarLenFeature(tf.float32),
         'image/object/bbox/ymax': tf.io.VarLenFeature(tf.float32),
         'image/object/bbox/label': tf.io.VarLenFeature(tf.int64)}
+
+def parse(rec):  # traced once: graph mode, as SSD-Tensorflow's slim provider runs it
+    ex = tf.io.parse_single_example(rec, spec)
+    img = tf.io.decode_jpeg(ex['image/encoded'], channels=3)
+    shape = tf.cast(tf.shape(img), tf.float32)
+    h, w = shape[0], shape[1]
+    boxes = tf.stack([tf.sparse.to_dense(ex['image/object/bbox/' + k]) for k in
+                      ('xmin', 'ymin', 'xmax', 'ymax')], axis=1) * tf.stack([w, h, w, h])
+    return img, boxes, tf.sparse.to_dense(ex['image/object/bbox/label'])
+
+calls = 1 if mode == 'one' else tf.data.AUTOTUNE
+ds = tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=calls)
 t0 = time.perf_counter()
 n = 0
-for rec in tf.data.TFRecordDataset(files):
-    ex = tf.io.parse_single_example(rec, spec)
-    img = tf.io.decode_image(ex['image/encoded'], channels=3).numpy()
-    h, w = img.shape[:2]
-    boxes = tf.stack([tf.sparse.to_dense(ex['image/object/bbox/' + k]) for k in
-                      ('xmin', 'ymin', 'xmax', 'ymax')], axis=1).numpy() * [w, h, w, h]
-    labels = tf.sparse.to_dense(ex['image/object/bbox/label']).numpy()
+for img, boxes, labels in ds:
+    img.numpy(), boxes.numpy(), labels.numpy()
     n += 1
 print(n, time.perf_counter() - t0, tf.__version__)
 '''
 
 OURS_SNIPPET = r'''
 import resource, sys, time
-import mmcv
 
 def rss_mb():  # current resident set, from the kernel
     for line in open('/proc/self/status'):
@@ -56,6 +66,7 @@ def rss_mb():  # current resident set, from the kernel
 
 from mmengine.fileio import get
 from hda_plugin.datasets import SSDTFRecordDataset
+from hda_plugin.fileio.jpeg import decode_bgr
 rss_start = rss_mb()
 t0 = time.perf_counter()
 ds = SSDTFRecordDataset(data_root=None, file_pattern=sys.argv[1], test_mode=True,
@@ -64,7 +75,7 @@ t_index = time.perf_counter() - t0
 n = 0
 for i in range(len(ds)):
     info = ds.get_data_info(i)
-    img = mmcv.imfrombytes(get(info['img_path']))
+    img = decode_bgr(get(info['img_path']))  # what LoadImageFast does
     boxes = [x['bbox'] for x in info['instances']]
     n += 1
 dt = time.perf_counter() - t0
@@ -141,9 +152,11 @@ def main():
                   ours_index_and_annotations_s=round(float(t_index), 2))
     tf_python = args.tf_python or sys.executable
     try:
-        n_tf, dt_tf, tf_version = run(tf_python, TF_SNIPPET, pattern)
-        result.update(tensorflow=tf_version, tf_records_per_s=round(int(n_tf) / float(dt_tf), 1),
-                      ratio_ours_over_tf=round(ours / (int(n_tf) / float(dt_tf)), 2))
+        for mode in ('one', 'default'):
+            n_tf, dt_tf, tf_version = run(tf_python, TF_SNIPPET, pattern, mode)
+            rate = int(n_tf) / float(dt_tf)
+            result.update({'tensorflow': tf_version, f'tf_map_{mode}_records_per_s':
+                           round(rate, 1), f'ratio_ours_over_tf_map_{mode}': round(ours / rate, 2)})
     except RuntimeError as e:
         result['tensorflow'] = f'not measured ({str(e).strip().splitlines()[-1]})'
     rss = {}

@@ -17,22 +17,22 @@ model = dict(
             strides=[8, 16, 32, 64, 100, 300],
             ratios=[[2], [2, 3], [2, 3], [2, 3], [2], [2]])))
 
+# the base's train pipeline (configs/_base_/datasets/hda.py) at 300x300
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFast', defer_decode=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(
-        type='Expand',
+        type='SSDRandomCropResize',
+        scale=(input_size, input_size),
         mean={{_base_.model.data_preprocessor.mean}},
         to_rgb={{_base_.model.data_preprocessor.bgr_to_rgb}},
-        ratio_range=(1, 4)),
-    dict(
-        type='MinIoURandomCrop',
+        ratio_range=(1, 4),
         min_ious=(0.1, 0.3, 0.5, 0.7, 0.9),
-        min_crop_size=0.3),
-    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
+        min_crop_size=0.3,
+        impl='fast'),  # 'stock': MMDetection's Expand, MinIoURandomCrop, Resize
     dict(type='RandomFlip', prob=0.5),
     dict(
-        type='PhotoMetricDistortion',
+        type='PhotoMetricDistortionLUT',
         brightness_delta=32,
         contrast_range=(0.5, 1.5),
         saturation_range=(0.5, 1.5),

@@ -63,8 +63,8 @@ def resize_scale(resize: Optional[dict], w: int, h: int) -> Tuple[float, float]:
         return 1.0, 1.0
     sw, sh = resize['scale']
     if resize.get('keep_ratio', False):
-        long_, short = max(sw, sh), min(sw, sh)
-        s = min(long_ / max(w, h), short / min(w, h))
+        import mmcv
+        _, s = mmcv.rescale_size((w, h), (sw, sh), return_scale=True)
         return s, s
     return sw / w, sh / h
 

@@ -1,5 +1,6 @@
 # The HDA data set in place of COCO: local paths, the camera-disjoint split, dataloaders.
-# Applied on top of the model config named in _base_ (its train_pipeline is used as it is);
+# Applied on top of the model config named in _base_ (its train pipeline's augmentation done
+# by hda-ssd's faster transforms, below);
 # configs/_base_/hda_runtime.py adds evaluators and diagnostics on top of this.
 _base_ = 'mmdet::ssd/ssd512_coco.py'
 
@@ -17,7 +18,39 @@ val_cameras = [19, 54, 58, 60]
 train_frame_step = 5
 val_frame_step = 1
 
+# SSD's augmentation of mmdet::ssd/ssd512_coco.py (Expand ratio 1-4, MinIoURandomCrop,
+# Resize, RandomFlip, PhotoMetricDistortion) with the same distribution, 4-9x cheaper per
+# core (docs/benchmarks.md): JPEG decoding by libjpeg-turbo, deferred to the crop so it can
+# decode at 1/2-1/8 in the DCT domain; Expand + MinIoURandomCrop + Resize as one
+# crop-resize; the colour jitter on uint8 lookup tables. MMDetection's own transforms:
+#   --cfg-options train_dataloader.dataset.dataset.pipeline.SSDRandomCropResize.impl=stock
+# (and ...pipeline.PhotoMetricDistortionLUT.type=PhotoMetricDistortion for its float jitter).
+train_pipeline = [
+    dict(type='LoadImageFast', defer_decode=True, backend_args={{_base_.backend_args}}),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(
+        type='SSDRandomCropResize',
+        scale=({{_base_.input_size}}, {{_base_.input_size}}),
+        mean={{_base_.model.data_preprocessor.mean}},
+        to_rgb={{_base_.model.data_preprocessor.bgr_to_rgb}},
+        ratio_range=(1, 4),
+        min_ious=(0.1, 0.3, 0.5, 0.7, 0.9),
+        min_crop_size=0.3,
+        impl='fast'),  # 'stock': MMDetection's Expand, MinIoURandomCrop, Resize
+    dict(type='RandomFlip', prob=0.5),
+    dict(
+        type='PhotoMetricDistortionLUT',
+        brightness_delta=32,
+        contrast_range=(0.5, 1.5),
+        saturation_range=(0.5, 1.5),
+        hue_delta=18),
+    dict(type='PackDetInputs')
+]
 train_dataloader = dict(
+    # 4 workers per GPU: ~10 ms an image per worker at 1280x800 keeps ahead of an SSD-512
+    # step of 8 images (the stock chain needed ~60 ms an image, dozens of cores per GPU)
+    num_workers=4,
+    persistent_workers=True,
     dataset=dict(
         _delete_=True,
         type='RepeatDataset',
@@ -28,7 +61,7 @@ train_dataloader = dict(
             cameras=train_cameras,
             frame_step=train_frame_step,
             filter_cfg=dict(filter_empty_gt=True, min_size=32),
-            pipeline={{_base_.train_pipeline}})))
+            pipeline=train_pipeline)))
 # The model's test pipeline with two HDA steps: LoadHDAAnnotations/PackHDADetInputs also
 # carry each person's visible fraction (vbb posv) to MissRateMetric's Occ settings.
 test_pipeline = [

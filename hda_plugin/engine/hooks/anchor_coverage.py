@@ -18,9 +18,11 @@ HEIGHT_BINS = (0, 8, 16, 32, 64, 128, 256, math.inf)
 
 
 def find_resize(pipeline) -> Optional[MMCVResize]:
-    """The first ``Resize`` (mmcv's or a subclass) of a dataset's pipeline, or None."""
+    """The first ``Resize`` (mmcv's or a subclass) of a dataset's pipeline, or
+    ``SSDRandomCropResize`` (its output scale, ``keep_ratio=False``), or None."""
+    from ...datasets.transforms import SSDRandomCropResize
     for t in getattr(pipeline, 'transforms', []):
-        if isinstance(t, MMCVResize):
+        if isinstance(t, (MMCVResize, SSDRandomCropResize)):
             return t
     return None
 
