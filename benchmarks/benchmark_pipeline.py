@@ -9,8 +9,8 @@ HDA release (JPEG files, vbb boxes and ignore regions, read by HDADataset) throu
   ``MinIoURandomCrop``, ``Resize`` 512x512, ``RandomFlip``, ``PhotoMetricDistortion``,
   ``PackDetInputs`` (``mmdet::ssd/ssd512_coco.py``'s train pipeline, SSD-512's mean);
 * new: ``LoadImageFast`` (libjpeg-turbo, decoding deferred), ``LoadAnnotations``,
-  ``SSDRandomCropResize`` 512x512 (decoding at 1/2-1/8 in the DCT domain where the crop
-  allows), ``RandomFlip``, ``PhotoMetricDistortionLUT``, ``PackDetInputs``
+  ``SSDRandomCropResize`` 512x512 with the flip (decoding at 1/2-1/8 in the DCT domain
+  where the crop allows), ``PhotoMetricDistortionLUT``, ``PackDetInputs``
   (``configs/ssd512_hda.py``'s);
 
 interleaved image by image (the same draws of the machine's state for both), each seeded
@@ -53,8 +53,8 @@ def pipelines():
              dict(type='PackDetInputs')]
     new = [dict(type='LoadImageFast', defer_decode=True),
            dict(type='LoadAnnotations', with_bbox=True),
-           dict(type='SSDRandomCropResize', scale=(512, 512), mean=MEAN, to_rgb=True),
-           dict(type='RandomFlip', prob=0.5), dict(type='PhotoMetricDistortionLUT', **PHOTO),
+           dict(type='SSDRandomCropResize', scale=(512, 512), mean=MEAN, to_rgb=True,
+                flip_prob=0.5), dict(type='PhotoMetricDistortionLUT', **PHOTO),
            dict(type='PackDetInputs')]
     return Compose(stock), Compose(new)
 

@@ -29,8 +29,8 @@ train_pipeline = [
         ratio_range=(1, 4),
         min_ious=(0.1, 0.3, 0.5, 0.7, 0.9),
         min_crop_size=0.3,
-        impl='fast'),  # 'stock': MMDetection's Expand, MinIoURandomCrop, Resize
-    dict(type='RandomFlip', prob=0.5),
+        flip_prob=0.5,  # RandomFlip's, done in the same warp
+        impl='fast'),  # 'stock': MMDetection's Expand, MinIoURandomCrop, Resize, RandomFlip
     dict(
         type='PhotoMetricDistortionLUT',
         brightness_delta=32,

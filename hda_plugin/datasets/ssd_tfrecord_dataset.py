@@ -11,7 +11,12 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import BaseStorageBackend, register_backend
 from mmengine.logging import print_log
 
-from ..fileio.tf_example import image_format_from_bytes, image_size_from_bytes, parse_ssd_example
+from ..fileio.tf_example import (
+    example_image,
+    image_format_from_bytes,
+    image_size_from_bytes,
+    parse_ssd_example,
+)
 from ..fileio.tfrecord import TFRecordError, find_shards, load_shard_index, read_record
 from ..utils.table import format_table
 from .filtering import apply_filter_cfg
@@ -50,7 +55,7 @@ class TFRecordImageBackend(BaseStorageBackend):
         q = {k: int(v[0]) for k, v in parse_qs(query).items()}
         data = read_record(self._fd(path), path, q['offset'], q['length'], bool(q['crc']),
                            q['record'])
-        image = parse_ssd_example(data)['image']
+        image = example_image(data)
         if not image:
             raise TFRecordError(f'{path}: record {q["record"]}: image/encoded is empty.')
         return image

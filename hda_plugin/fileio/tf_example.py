@@ -4,7 +4,8 @@ from typing import Dict
 
 import numpy as np
 
-__all__ = ['parse_ssd_example', 'image_size_from_bytes', 'image_format_from_bytes']
+__all__ = ['parse_ssd_example', 'example_image', 'image_size_from_bytes',
+           'image_format_from_bytes']
 
 
 def _values(feature):
@@ -50,6 +51,17 @@ def parse_ssd_example(data: bytes, with_image: bool = True) -> Dict:
         enc = get('image/encoded', [b''])
         out['image'] = enc[0] if enc else b''
     return out
+
+
+def example_image(data: bytes) -> bytes:
+    """``image/encoded`` of a serialised ``tf.train.Example`` (b'' when absent), without
+    converting its other features (what the image loader needs, once per record read)."""
+    from tfrecord import example_pb2
+    feat = example_pb2.Example.FromString(data).features.feature
+    if 'image/encoded' not in feat:
+        return b''
+    values = feat['image/encoded'].bytes_list.value
+    return values[0] if values else b''
 
 
 def image_format_from_bytes(data: bytes) -> str:

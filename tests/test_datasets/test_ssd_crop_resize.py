@@ -45,7 +45,8 @@ def _frame(rng, w, h, n_boxes, n_ignored=0):
 
 
 def _stock(scale):
-    return [TRANSFORMS.build(t) for t in SSDRandomCropResize(scale, MEAN).stock_chain()]
+    """Expand, MinIoURandomCrop, Resize (RandomFlip, drawn by mmcv, is tested apart)."""
+    return [TRANSFORMS.build(t) for t in SSDRandomCropResize(scale, MEAN).stock_chain()[:3]]
 
 
 def _stock_with_draws(chain, results, monkeypatch):
@@ -86,7 +87,11 @@ def test_same_draws_same_boxes_and_image(size, monkeypatch):
         n = [0, 1, 3, 6][i % 4]
         results = _frame(rng, w, h, n, n_ignored=1 if i % 3 == 0 else 0)
         stock, draw = _stock_with_draws(chain, results, monkeypatch)
+        if i % 2:  # RandomFlip of the stock output; the flip drawn for the new transform
+            stock = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0))(stock)
+            draw.flip = True
         new = fast.apply(copy.deepcopy(results), draw)
+        assert new['flip'] == bool(i % 2)
         sb, nb = stock['gt_bboxes'].numpy(), new['gt_bboxes'].numpy()
         assert sb.shape == nb.shape
         np.testing.assert_allclose(nb, sb, atol=0.5)
@@ -154,7 +159,8 @@ def test_same_distribution_over_5000_draws(monkeypatch):
 
 def test_stock_switch_runs_mmdetections_chain():
     t = SSDRandomCropResize((128, 128), MEAN, impl='stock')
-    assert [type(s).__name__ for s in t._stock] == ['Expand', 'MinIoURandomCrop', 'Resize']
+    assert [type(s).__name__ for s in t._stock] == ['Expand', 'MinIoURandomCrop', 'Resize',
+                                                    'RandomFlip']
     out = t(_frame(np.random.default_rng(0), 320, 240, 3))
     assert out['img'].shape == (128, 128, 3)
     with pytest.raises(ValueError, match='expected "fast" or "stock"'):

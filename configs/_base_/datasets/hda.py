@@ -19,10 +19,10 @@ train_frame_step = 5
 val_frame_step = 1
 
 # SSD's augmentation of mmdet::ssd/ssd512_coco.py (Expand ratio 1-4, MinIoURandomCrop,
-# Resize, RandomFlip, PhotoMetricDistortion) with the same distribution, 4-9x cheaper per
-# core (docs/benchmarks.md): JPEG decoding by libjpeg-turbo, deferred to the crop so it can
-# decode at 1/2-1/8 in the DCT domain; Expand + MinIoURandomCrop + Resize as one
-# crop-resize; the colour jitter on uint8 lookup tables. MMDetection's own transforms:
+# Resize, RandomFlip, PhotoMetricDistortion) with the same distribution, several times
+# cheaper per core (docs/benchmarks.md): JPEG decoding by libjpeg-turbo, deferred to the
+# crop so it can decode at 1/2-1/8 in the DCT domain; Expand + MinIoURandomCrop + Resize +
+# RandomFlip as one warp; the colour jitter on uint8 lookup tables. MMDetection's own:
 #   --cfg-options train_dataloader.dataset.dataset.pipeline.SSDRandomCropResize.impl=stock
 # (and ...pipeline.PhotoMetricDistortionLUT.type=PhotoMetricDistortion for its float jitter).
 train_pipeline = [
@@ -36,8 +36,8 @@ train_pipeline = [
         ratio_range=(1, 4),
         min_ious=(0.1, 0.3, 0.5, 0.7, 0.9),
         min_crop_size=0.3,
-        impl='fast'),  # 'stock': MMDetection's Expand, MinIoURandomCrop, Resize
-    dict(type='RandomFlip', prob=0.5),
+        flip_prob=0.5,  # RandomFlip's, done in the same warp
+        impl='fast'),  # 'stock': MMDetection's Expand, MinIoURandomCrop, Resize, RandomFlip
     dict(
         type='PhotoMetricDistortionLUT',
         brightness_delta=32,

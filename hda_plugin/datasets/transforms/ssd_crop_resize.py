@@ -1,4 +1,4 @@
-"""``SSDRandomCropResize``: SSD's zoom-out / zoom-in augmentation as one crop-resize.
+"""``SSDRandomCropResize``: SSD's zoom-out / zoom-in augmentation (and flip) as one warp.
 
 MMDetection's SSD chain is ``Expand`` (paste the frame into a mean-filled canvas up to 4x
 each side, half of the time), ``MinIoURandomCrop`` (a random patch of the canvas whose IoU
@@ -22,14 +22,15 @@ Rules kept, from mmdet 3.3.0 ``Expand`` / ``MinIoURandomCrop`` / ``Resize``:
   any box (ignored ones included, as upstream) has IoU below the mode, or when no box
   centre lies strictly inside; when all 50 fail, a new mode is drawn (upstream's
   ``while True``);
+* then ``RandomFlip`` (horizontal, ``flip_prob``) of the output, done inside the warp;
 * boxes, labels and ``gt_ignore_flags`` of the boxes whose centre is inside are kept,
   shifted and clipped to the patch; then scaled to ``scale`` (``keep_ratio=False``) and
   clipped to the output; ``scale_factor`` is the patch-to-output factor, as ``Resize``
   sets it.
 
 The draws are made with NumPy's global generator (as upstream, so MMEngine's seeding of
-each worker applies), the 50 trials at once by a generator seeded from it: the random
-stream differs from the stock chain's, every drawn quantity has the same distribution.
+each worker applies), the 50 trials at once: the random stream differs from the stock
+chain's, every drawn quantity has the same distribution.
 ``tests/test_datasets/test_ssd_crop_resize.py`` checks both: the same output for the same
 draws, and the same histograms over 5,000 draws.
 """
@@ -52,13 +53,15 @@ _TRIALS = 50
 @dataclass
 class CropDraw:
     """One draw: the expand ratio and the frame's place on the canvas (``ratio == 1``:
-    not expanded), the canvas size and the patch ``x1, y1, x2, y2`` on the canvas."""
+    not expanded), the canvas size, the patch ``x1, y1, x2, y2`` on the canvas, the crop
+    mode (min IoU, 1 = no crop) and the horizontal flip."""
     ratio: float
     left: int
     top: int
     canvas: Tuple[int, int]  # (W, H)
     patch: Tuple[int, int, int, int]
     mode: float
+    flip: bool = False
 
 
 def _iou(patch: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -84,7 +87,8 @@ def _centres_inside(patch: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 @TRANSFORMS.register_module()
 class SSDRandomCropResize(BaseTransform):
-    """``Expand`` + ``MinIoURandomCrop`` + ``Resize(keep_ratio=False)`` in one step.
+    """``Expand`` + ``MinIoURandomCrop`` + ``Resize(keep_ratio=False)`` + ``RandomFlip``
+    in one step.
 
     Args:
         scale (tuple): output ``(w, h)``, the ``Resize`` scale.
@@ -95,6 +99,9 @@ class SSDRandomCropResize(BaseTransform):
         min_ious (Sequence[float]): ``MinIoURandomCrop``'s. Defaults to SSD's.
         min_crop_size (float): ``MinIoURandomCrop``'s. Defaults to 0.3.
         bbox_clip_border (bool): clip boxes to the patch and the output. Defaults to True.
+        flip_prob (float): ``RandomFlip``'s ``prob`` (horizontal): the flip is done by the
+            same warp, for free, where ``RandomFlip`` after it would mirror the output
+            (a reversed view that costs the next transform a slow copy). Defaults to 0.5.
         interpolation (str): ``'bilinear'`` (``Resize``'s default) or ``'nearest'``.
         dct_scale (bool): when the image comes as JPEG bytes (``LoadImageFast`` with
             ``defer_decode=True``), decode it at 1/2, 1/4 or 1/8 (libjpeg's DCT scaling)
@@ -102,7 +109,8 @@ class SSDRandomCropResize(BaseTransform):
             decoder's downscale averages where ``cv2.resize`` samples, so such outputs are
             slightly smoother (less aliased) than the stock chain's. Defaults to True.
         impl (str): ``'fast'`` (this transform) or ``'stock'`` (MMDetection's three
-            transforms, unchanged: the config switch back to the stock chain).
+            transforms, unchanged, RandomFlip included: the config switch back to the stock
+            chain).
     """
 
     def __init__(self, scale: Tuple[int, int], mean: Sequence[float] = (0, 0, 0),
@@ -110,7 +118,7 @@ class SSDRandomCropResize(BaseTransform):
                  expand_prob: float = 0.5,
                  min_ious: Sequence[float] = (0.1, 0.3, 0.5, 0.7, 0.9),
                  min_crop_size: float = 0.3, bbox_clip_border: bool = True,
-                 interpolation: str = 'bilinear', dct_scale: bool = True,
+                 flip_prob: float = 0.5, interpolation: str = 'bilinear', dct_scale: bool = True,
                  impl: str = 'fast'):
         if impl not in ('fast', 'stock'):
             raise ValueError(f'SSDRandomCropResize impl={impl!r}: expected "fast" or "stock".')
@@ -126,6 +134,7 @@ class SSDRandomCropResize(BaseTransform):
         self.sample_mode = (1, *min_ious, 0)
         self.min_crop_size = min_crop_size
         self.bbox_clip_border = bbox_clip_border
+        self.flip_prob = flip_prob
         self.interpolation = interpolation
         self.dct_scale = dct_scale
         self.impl = impl
@@ -141,7 +150,8 @@ class SSDRandomCropResize(BaseTransform):
                      min_crop_size=self.min_crop_size, bbox_clip_border=self.bbox_clip_border),
                 dict(type='Resize', scale=self.scale, keep_ratio=False,
                      clip_object_border=self.bbox_clip_border,
-                     interpolation=self.interpolation)]
+                     interpolation=self.interpolation),
+                dict(type='RandomFlip', prob=self.flip_prob, direction='horizontal')]
 
     # -- the draws ---------------------------------------------------------------------------
     def draw(self, w: int, h: int, boxes: np.ndarray) -> CropDraw:
@@ -155,17 +165,16 @@ class SSDRandomCropResize(BaseTransform):
             top = int(random.uniform(0, h * ratio - h))
         cw, ch = (int(w * ratio), int(h * ratio)) if ratio != 1.0 else (w, h)
         boxes = boxes.reshape(-1, 4) + np.array([left, top, left, top], boxes.dtype)
-        rng = np.random.default_rng(random.randint(0, 2**63 - 1, dtype=np.int64))
         while True:
             mode = random.choice(self.sample_mode)
-            if mode == 1:
-                return CropDraw(ratio, left, top, (cw, ch), (0, 0, cw, ch), mode)
-            patch = self._search(rng, cw, ch, boxes, mode)
+            patch = (0, 0, cw, ch) if mode == 1 else self._search(cw, ch, boxes, mode)
             if patch is not None:
-                return CropDraw(ratio, left, top, (cw, ch), patch, mode)
+                flip = bool(random.rand() < self.flip_prob) if self.flip_prob > 0 else False
+                return CropDraw(ratio, left, top, (cw, ch), patch, mode, flip)
 
-    def _search(self, rng, cw: int, ch: int, boxes: np.ndarray, min_iou: float):
+    def _search(self, cw: int, ch: int, boxes: np.ndarray, min_iou: float):
         """The first of 50 i.i.d. trials that upstream's loop would accept, or None."""
+        rng = np.random
         new_w = rng.uniform(self.min_crop_size * cw, cw, _TRIALS)
         new_h = rng.uniform(self.min_crop_size * ch, ch, _TRIALS)
         # numpy.random.uniform(W - new_w): low = W - new_w, high = 1.0 (upstream's call)
@@ -194,6 +203,9 @@ class SSDRandomCropResize(BaseTransform):
         # i.e. the frame at that plus the patch corner minus the frame's place on the canvas
         m = np.array([[1 / sx, 0, 0.5 / sx - 0.5 + x1 - d.left],
                       [0, 1 / sy, 0.5 / sy - 0.5 + y1 - d.top]], np.float64)
+        if d.flip:  # output column u shows what column ow - 1 - u would
+            m[0, 2] += m[0, 0] * (ow - 1)
+            m[0, 0] = -m[0, 0]
         img = results.get('img')
         if img is None:
             factor = 1
@@ -203,16 +215,12 @@ class SSDRandomCropResize(BaseTransform):
             if factor > 1:  # full-frame pixel x is decoded pixel (x + .5) / f - .5
                 m[:, :2] /= factor
                 m[:, 2] = (m[:, 2] + 0.5) / factor - 0.5
-        fill = self.mean.astype(img.dtype).tolist()  # Expand's canvas dtype cast
-        flags = (cv2.INTER_LINEAR if self.interpolation == 'bilinear' else cv2.INTER_NEAREST)
-        out = cv2.warpAffine(img, m, (ow, oh), flags=flags | cv2.WARP_INVERSE_MAP,
-                             borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
-        if out.ndim == 2 and img.ndim == 3:
-            out = out[..., None]
-        results['img'] = out
+        results['img'] = self._warp(img, m, ow, oh)
         results['img_shape'] = (oh, ow)
         results['scale_factor'] = (sx, sy)
         results['keep_ratio'] = False
+        results['flip'] = d.flip
+        results['flip_direction'] = 'horizontal' if d.flip else None
         boxes = results.get('gt_bboxes')
         if boxes is not None:
             b = boxes.numpy().reshape(-1, 4) + np.array([d.left, d.top, d.left, d.top],
@@ -230,8 +238,68 @@ class SSDRandomCropResize(BaseTransform):
             if self.bbox_clip_border:
                 b = np.stack([b[:, 0].clip(0, ow), b[:, 1].clip(0, oh),
                               b[:, 2].clip(0, ow), b[:, 3].clip(0, oh)], 1)
+            if d.flip:  # HorizontalBoxes.flip_: x1' = w - x2, x2' = w - x1
+                b = np.stack([ow - b[:, 2], b[:, 1], ow - b[:, 0], b[:, 3]], 1)
             results['gt_bboxes'] = HorizontalBoxes(b.astype(np.float32).reshape(-1, 4))
         return results
+
+    def _warp(self, img: np.ndarray, m: np.ndarray, ow: int, oh: int) -> np.ndarray:
+        """The ``ow x oh`` output sampling ``img`` at ``m @ (u, v, 1)``, the mean outside.
+        Only the output rows and columns that see the frame are warped (after ``Expand``
+        the frame may cover a small part of the output); the rest is filled. A horizontal
+        flip (``m[0, 0] < 0``) is a ``cv2.flip`` of the unflipped result."""
+        h, w = img.shape[:2]
+        fill = self.mean.astype(img.dtype)  # Expand's canvas dtype cast
+        flags = (cv2.INTER_LINEAR if self.interpolation == 'bilinear' else cv2.INTER_NEAREST)
+        flip = m[0, 0] < 0
+        if flip:  # undo the mirror in m; cv2.flip of the result is cheaper than a warp
+            m = m.copy()
+            m[0, 0] = -m[0, 0]
+            m[0, 2] -= m[0, 0] * (ow - 1)
+        out = self._resize_inside(img, m, ow, oh, flags)
+        if out is None:
+            out = self._warp_roi(img, m, ow, oh, flags, fill)
+        return cv2.flip(out, 1).reshape(out.shape) if flip else out
+
+    @staticmethod
+    def _resize_inside(img, m, ow, oh, flags):
+        """When the patch lies inside the frame (no canvas around it): the stock chain's
+        own crop and ``cv2.resize``, pixel for pixel; else None."""
+        h, w = img.shape[:2]
+        sx, sy = 1 / m[0, 0], 1 / m[1, 1]
+        x1, y1 = m[0, 2] - 0.5 / sx + 0.5, m[1, 2] - 0.5 / sy + 0.5  # patch corner, frame px
+        rx1, ry1 = int(round(x1)), int(round(y1))
+        rx2, ry2 = rx1 + int(round(ow / sx)), ry1 + int(round(oh / sy))
+        if abs(x1 - rx1) > 1e-6 or abs(y1 - ry1) > 1e-6 or rx1 < 0 or ry1 < 0 or \
+                rx2 > w or ry2 > h:
+            return None
+        out = cv2.resize(img[ry1:ry2, rx1:rx2], (ow, oh), interpolation=flags)
+        return out.reshape((oh, ow) + img.shape[2:])
+
+    @staticmethod
+    def _warp_roi(img, m, ow, oh, flags, fill):
+        h, w = img.shape[:2]
+        # output pixels whose sample lies within a pixel of the frame (bilinear support)
+        sx, sy, tx, ty = m[0, 0], m[1, 1], m[0, 2], m[1, 2]
+        ua, ub = (-1 - tx) / sx, (w - tx) / sx  # sx < 0 when flipped
+        va, vb = (-1 - ty) / sy, (h - ty) / sy
+        u1, u2 = int(np.floor(min(ua, ub))), int(np.ceil(max(ua, ub))) + 1
+        v1, v2 = int(np.floor(min(va, vb))), int(np.ceil(max(va, vb))) + 1
+        u1, v1, u2, v2 = max(u1, 0), max(v1, 0), min(u2, ow), min(v2, oh)
+        if (u1, v1, u2, v2) == (0, 0, ow, oh):
+            out = cv2.warpAffine(img, m, (ow, oh), flags=flags | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=fill.tolist())
+            return out[..., None] if out.ndim == 2 and img.ndim == 3 else out
+        out = np.empty((oh, ow) + img.shape[2:], img.dtype)
+        out[:] = fill
+        if u2 > u1 and v2 > v1:
+            sub = m.copy()
+            sub[:, 2] += m[:, :2] @ np.array([u1, v1], np.float64)  # ROI origin
+            roi = cv2.warpAffine(img, sub, (u2 - u1, v2 - v1), flags=flags |
+                                 cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
+                                 borderValue=fill.tolist())
+            out[v1:v2, u1:u2] = roi.reshape(out[v1:v2, u1:u2].shape)
+        return out
 
     @autocast_box_type()
     def transform(self, results: dict) -> dict:
