@@ -234,3 +234,23 @@ def test_non_finite_box_is_an_error_naming_the_record(tmp_path):
     with pytest.raises(TFRecordError, match=r'n_000\.tfrecord: record 1 at byte offset \d+: '
                                             r'box 1 .*NaN or Inf is no box'):
         SSDTFRecordDataset(data_root=str(tmp_path), file_pattern='n_*.tfrecord', test_mode=True)
+
+
+def test_fast_loader_reads_tfrecord_images_like_the_stock_one(tmp_path):
+    """LoadImageFast (libjpeg-turbo) through the tfrecord:// backend: the same pixels as
+    LoadImageFromFile, PNG-in-a-JPEG-record included; deferred, the HDA train pipeline's
+    SSDRandomCropResize decodes it."""
+    stock = SSDTFRecordDataset(data_root=FIXTURE, file_pattern='hda_train_*.tfrecord',
+                               test_mode=True, index_cache_dir=str(tmp_path), pipeline=PIPE)
+    fast = SSDTFRecordDataset(data_root=FIXTURE, file_pattern='hda_train_*.tfrecord',
+                              test_mode=True, index_cache_dir=str(tmp_path),
+                              pipeline=[dict(type='LoadImageFast')] + PIPE[1:])
+    for i in range(len(stock)):
+        assert np.array_equal(stock[i]['inputs'].numpy(), fast[i]['inputs'].numpy())
+    train = SSDTFRecordDataset(
+        data_root=FIXTURE, file_pattern='hda_train_*.tfrecord', test_mode=True,
+        index_cache_dir=str(tmp_path),
+        pipeline=[dict(type='LoadImageFast', defer_decode=True),
+                  dict(type='LoadAnnotations', with_bbox=True),
+                  dict(type='SSDRandomCropResize', scale=(64, 64)), dict(type='PackDetInputs')])
+    assert all(tuple(train[i]['inputs'].shape) == (3, 64, 64) for i in range(len(train)))
