@@ -81,7 +81,7 @@ def test_a_positive_anchor_hook_stops_within_iterations(case_a_config, tmp_path)
                      '--cfg-options', 'custom_hooks.DatasetSanityHook.enabled=False',
                      'custom_hooks.PositiveAnchorHook.patience=2',
                      'default_hooks.logger.interval=1',
-                     'train_dataloader.dataset.dataset.pipeline.Resize.scale=(384,384)'])
+                     'train_dataloader.dataset.dataset.pipeline.SSDRandomCropResize.scale=(384,384)'])
     assert code == 1
     assert re.search(r'Epoch\(train\) +\[1\]\[ *1/\d+\].*loss: 0.0000 .*pos_per_img: 0.0000',
                      log), log[-3000:]

@@ -102,7 +102,7 @@ def test_ssd512_tfrecord_config_trains_and_evaluates(voc_shards, tmp_path):
              'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
              'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
              'val_dataloader.batch_size=2', 'val_dataloader.persistent_workers=False',
-             'train_dataloader.dataset.dataset.pipeline.Resize.scale=(384,384)',
+             'train_dataloader.dataset.dataset.pipeline.SSDRandomCropResize.scale=(384,384)',
              'val_dataloader.dataset.pipeline.Resize.scale=(384,384)',
              'train_cfg.max_epochs=1', 'train_dataloader.dataset.times=1',
              'optim_wrapper.optimizer.lr=0.0001', 'default_hooks.logger.interval=1')
