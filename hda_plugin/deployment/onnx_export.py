@@ -34,7 +34,7 @@ ONNX_OPSET = 17
 
 class _NonMaxSuppression(torch.autograd.Function):
     """``NonMaxSuppression`` in the graph; in PyTorch (while tracing) the same selection
-    computed with torchvision/mmcv-free greedy NMS so traced shapes are real."""
+    computed with mmcv's ``nms``, so the traced shapes are real."""
 
     @staticmethod
     def forward(ctx, boxes, scores, max_out: int, iou_thr: float, score_thr: float):

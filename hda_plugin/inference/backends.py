@@ -147,6 +147,16 @@ class PyTorchBackend:
         return float(self.cfg.model.get('train_cfg', {}).get('assigner', {}).get(
             'pos_iou_thr', 0.5))
 
+    def nms_iou_thr(self) -> float:
+        return float(self.test_cfg['nms']['iou_threshold'])
+
+    def input_size(self) -> Tuple[int, int]:
+        """``(w, h)`` of the network input: the test ``Resize`` scale."""
+        if self.preprocess.resize is None:
+            raise ValueError('The config\'s test pipeline has no Resize: --tile auto needs '
+                             'the network input size; give --tile WxH or --tile off.')
+        return tuple(int(v) for v in self.preprocess.resize['scale'])
+
 
 class OnnxRuntimeBackend:
     """A graph written by ``tools/deployment/export_onnx.py`` in ONNX Runtime.
@@ -225,6 +235,12 @@ class OnnxRuntimeBackend:
 
     def pos_iou_thr(self) -> float:
         return float(self.meta['pos_iou_thr'])
+
+    def nms_iou_thr(self) -> float:
+        return float(self.meta['iou_thr'])
+
+    def input_size(self) -> Tuple[int, int]:
+        return self.input_w, self.input_h
 
 
 def build_backend(kind: str, cfg, weights: str, device: str = 'cpu'):

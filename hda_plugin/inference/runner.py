@@ -10,19 +10,14 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from ..datasets.hda_detections import AllDWriter, alld_path
 from ..datasets.layout import camera_name
+from ..evaluation.miss_rate_metric import xyxy_to_xywh
 from ..utils.table import format_table
 from .backends import Detections
 from .sources import Frame, FrameSource, FrameSourceError
 from .tiling import MIN_PERSON_HEIGHT, TilePlan, merge_tiles, plan_tiles
-from .writers import (
-    AllDWriter,
-    CocoWriter,
-    VideoWriter,
-    alld_path,
-    draw_detections,
-    xyxy_to_xywh_np,
-)
+from .writers import CocoWriter, VideoWriter, draw_detections
 
 __all__ = ['InferenceRunner', 'SourceResult', 'STAGES', 'peak_rss_mib']
 
@@ -74,21 +69,10 @@ class InferenceRunner:
         self.video_dir, self.draw_thr = video_dir, draw_thr
         self.min_person_height, self.progress = min_person_height, progress
         self.times = OrderedDict((s, 0.0) for s in STAGES)
-        self.iou_thr = float(backend.test_cfg['nms']['iou_threshold']) if hasattr(
-            backend, 'test_cfg') else float(backend.meta['iou_thr'])
-        resize = backend.preprocess.resize
-        self._resize = resize
-        self._input_wh = self._input_size(backend, resize)
+        self.iou_thr = backend.nms_iou_thr()
+        self._resize = backend.preprocess.resize
+        self._input_wh = backend.input_size()
         self._plans: Dict[tuple, TilePlan] = {}
-
-    @staticmethod
-    def _input_size(backend, resize):
-        if hasattr(backend, 'input_w'):
-            return backend.input_w, backend.input_h
-        if resize is None:
-            raise ValueError('The config\'s test pipeline has no Resize: --tile auto needs '
-                             'the network input size; give --tile WxH or --tile off.')
-        return tuple(int(v) for v in resize['scale'])
 
     def plan(self, w: int, h: int) -> TilePlan:
         key = (w, h)
@@ -166,7 +150,7 @@ class InferenceRunner:
                 dets = self.detect([f.image for f in batch])
                 t0 = time.perf_counter()
                 for f, d in zip(batch, dets):
-                    xywh = xyxy_to_xywh_np(d.boxes)
+                    xywh = xyxy_to_xywh(d.boxes)
                     scores = d.scores.astype(np.float64)
                     alld.write(f.index, xywh, scores)
                     coco.write(cam, f.index, f.name, xywh, scores)
@@ -189,7 +173,7 @@ class InferenceRunner:
                 if video.frames:
                     video.close()
                     res.files.append(video.path)
-        res.plans = {k: v for k, v in self._plans.items()}
+        res.plans = dict(self._plans)
         return res
 
     # -- the end -----------------------------------------------------------------------------

@@ -59,14 +59,13 @@ def parse_tile_arg(value: str):
 def resize_scale(resize: Optional[dict], w: int, h: int) -> Tuple[float, float]:
     """``(sx, sy)`` the config's test ``Resize`` applies to a ``w`` x ``h`` frame
     (mmcv's ``imrescale`` rule with ``keep_ratio``)."""
+    from mmcv.transforms import Resize
+
+    from ..engine.hooks.anchor_coverage import resize_factors
     if resize is None:
         return 1.0, 1.0
-    sw, sh = resize['scale']
-    if resize.get('keep_ratio', False):
-        import mmcv
-        _, s = mmcv.rescale_size((w, h), (sw, sh), return_scale=True)
-        return s, s
-    return sw / w, sh / h
+    return resize_factors(Resize(scale=resize['scale'],
+                                 keep_ratio=resize.get('keep_ratio', False)), w, h)
 
 
 def best_anchor_iou(box_wh: Tuple[float, float], anchors_wh: np.ndarray) -> float:

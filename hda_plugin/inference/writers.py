@@ -17,18 +17,11 @@ from typing import Optional
 
 import numpy as np
 
-from ..datasets.hda_detections import AllDWriter, alld_path
 from ..evaluation.dump_hda_detections import coco_record
 from ..fileio.atomic import PARTIAL_SUFFIX, atomic_open
 from .backends import Detections
 
-__all__ = ['CocoWriter', 'VideoWriter', 'draw_detections', 'xyxy_to_xywh_np', 'AllDWriter',
-           'alld_path']
-
-
-def xyxy_to_xywh_np(boxes: np.ndarray) -> np.ndarray:
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], 1)
+__all__ = ['CocoWriter', 'VideoWriter', 'draw_detections']
 
 
 class CocoWriter:

@@ -229,15 +229,13 @@ class SSDRandomCropResize(BaseTransform):
                 keep = _centres_inside(np.array([d.patch], np.float32), b)[0]
                 b = b[keep] - np.array([x1, y1, x1, y1], np.float32)
                 if self.bbox_clip_border:
-                    b = np.stack([b[:, 0].clip(0, pw), b[:, 1].clip(0, ph),
-                                  b[:, 2].clip(0, pw), b[:, 3].clip(0, ph)], 1)
+                    b = b.clip(0, np.array([pw, ph, pw, ph], np.float32))
                 for key in ('gt_bboxes_labels', 'gt_ignore_flags'):
                     if results.get(key) is not None:
                         results[key] = results[key][keep]
             b = b * np.array([sx, sy, sx, sy], np.float32)
             if self.bbox_clip_border:
-                b = np.stack([b[:, 0].clip(0, ow), b[:, 1].clip(0, oh),
-                              b[:, 2].clip(0, ow), b[:, 3].clip(0, oh)], 1)
+                b = b.clip(0, np.array([ow, oh, ow, oh], np.float32))
             if d.flip:  # HorizontalBoxes.flip_: x1' = w - x2, x2' = w - x1
                 b = np.stack([ow - b[:, 2], b[:, 1], ow - b[:, 0], b[:, 3]], 1)
             results['gt_bboxes'] = HorizontalBoxes(b.astype(np.float32).reshape(-1, 4))
