@@ -33,8 +33,8 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmdet.evaluation.functional import eval_map  # noqa: E402
 
-from hda_plugin.datasets import write_alld  # noqa: E402
 from hda_plugin.evaluation import DOLLAR_SETTINGS, MissRateMetric  # noqa: E402
+from hda_plugin.fileio.alld import write_alld  # noqa: E402
 from hda_plugin.fileio.vbb import VbbAnnotation, dump_vbb  # noqa: E402
 
 

@@ -29,13 +29,13 @@ import numpy as np
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import hda_plugin  # noqa: E402,F401
-from hda_plugin.evaluation.functional import match_image  # noqa: E402
-from hda_plugin.evaluation.hda_benchmark import (  # noqa: E402
+from hda_plugin.evaluation.dbeval import (  # noqa: E402
     evaluate_benchmark,
     load_benchmark_dt,
     load_benchmark_gt,
     to_xyxy,
 )
+from hda_plugin.evaluation.functional import match_image  # noqa: E402
 from hda_plugin.inference import InferenceRunner, build_backend, open_inputs  # noqa: E402
 from hda_plugin.inference.writers import CocoWriter  # noqa: E402
 from hda_plugin.testing import make_synthetic_hda  # noqa: E402

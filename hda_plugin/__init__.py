@@ -11,6 +11,6 @@ apply_patches()
 from .datasets import *  # noqa: F401,F403,E402
 from .engine import *  # noqa: F401,F403,E402
 from .evaluation import *  # noqa: F401,F403,E402
-from .models import *  # noqa: F401,F403,E402
+from .weights import *  # noqa: F401,F403,E402
 
 __all__ = ['__version__']

@@ -65,7 +65,7 @@ def test_mmengine_checkpoints_load_and_payloads_do_not_run(hostile, tmp_path, mo
     pth, pkl, marker = hostile
     with pytest.raises(UnsafeFileError, match=r'hostile\.pth: refers to pathlib\.Path'):
         _load_checkpoint(pth, map_location='cpu')
-    from hda_plugin.models import load_state_dict_file  # the converters, the weights hook
+    from hda_plugin.weights import load_state_dict_file  # the converters, the weights hook
     with pytest.raises(UnsafeFileError, match='hostile.pth') as e:
         load_state_dict_file(pth)
     assert TRUST_ENV in str(e.value)

@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import hda_plugin  # noqa: F401,E402  (registers components, applies hda_plugin.compat)
-from hda_plugin.evaluation.dump_hda_detections import (  # noqa: E402
+from hda_plugin.fileio.alld import (  # noqa: E402
     check_detector_dir,
     mark_detector_dir,
 )
@@ -34,8 +34,8 @@ from hda_plugin.inference import (  # noqa: E402
     open_inputs,
     parse_tile_arg,
 )
-from hda_plugin.inference.tiling import MIN_PERSON_HEIGHT  # noqa: E402
 from hda_plugin.inference.writers import CocoWriter  # noqa: E402
+from hda_plugin.structures import MIN_PERSON_HEIGHT  # noqa: E402
 from hda_plugin.utils.cli import add_cfg_options, config_from_args  # noqa: E402
 
 

@@ -53,8 +53,8 @@ def write_preview(root, cameras, frame, out_path, tile=(480, 320), cols=3):
     import cv2
     import numpy as np
 
-    from hda_plugin.datasets.layout import HDA_LAYOUT, camera_name, seq_filename
     from hda_plugin.fileio import SeqReader, load_vbb
+    from hda_plugin.fileio.hda_layout import HDA_LAYOUT, camera_name, seq_filename
     tiles = []
     for cam in cameras:
         with SeqReader(osp.join(root, HDA_LAYOUT['seq'], seq_filename(cam))) as r:

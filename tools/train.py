@@ -17,7 +17,7 @@ import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compa
 from hda_plugin.compat import init_cpu_distributed
 from hda_plugin.engine.work_dir_lock import WorkDirInUseError, work_dir_lock
 from hda_plugin.utils.cli import add_common_args, config_from_args
-from hda_plugin.utils.weights_report import explain_weights
+from hda_plugin.weights.report import explain_weights
 
 
 def parse_args():

@@ -4,9 +4,9 @@ import os.path as osp
 from typing import Optional, Sequence
 
 from ..fileio.atomic import write_atomic
+from ..fileio.hda_layout import HDA_LAYOUT, camera_name, frame_filename, seq_filename
 from ..fileio.seq import SeqFormatError, SeqReader
 from ..utils.table import format_table
-from .layout import HDA_LAYOUT, camera_name, frame_filename, seq_filename
 
 __all__ = ['extract_camera', 'extract_release', 'find_cameras']
 

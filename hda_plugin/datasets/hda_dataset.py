@@ -10,10 +10,17 @@ from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
+from ..fileio.hda_layout import (
+    HDA_LAYOUT,
+    annotation_path,
+    camera_id,
+    camera_name,
+    frame_filename,
+    hda_img_id,
+)
 from ..fileio.vbb import load_vbb
 from ..utils.table import format_table
 from .filtering import apply_filter_cfg
-from .layout import HDA_LAYOUT, camera_name, frame_filename
 
 __all__ = ['HDADataset']
 
@@ -103,19 +110,6 @@ class HDADataset(BaseDetDataset):
         self._metainfo['data_root'] = self.data_root
 
     # ----------------------------------------------------------------------------------
-    def _ann_path(self, cam: str) -> str:
-        ann_root = osp.join(self.data_root, self.ann_dir)
-        rev1 = osp.join(ann_root, f'{cam}_rev1.txt')
-        plain = osp.join(ann_root, f'{cam}.txt')
-        if self.prefer_rev1 and osp.isfile(rev1):
-            return rev1
-        if osp.isfile(plain):
-            return plain
-        have = sorted(f for f in os.listdir(ann_root)) if osp.isdir(ann_root) else []
-        raise FileNotFoundError(
-            f'No annotation for {cam}: expected {plain}. Files in {ann_root}: '
-            f'{have or "none (folder missing)"}. Check data_root and cameras=[...].')
-
     def _frame_ext(self, cam: str) -> str:
         cam_dir = osp.join(self.data_root, self.img_dir, cam)
         for ext in ('jpg', 'png'):
@@ -128,7 +122,7 @@ class HDADataset(BaseDetDataset):
         raise FileNotFoundError(
             f'No frames for {cam} in {cam_dir}. Extract them from the .seq video with: '
             f'python tools/dataset_converters/hda_seq_to_frames.py {self.data_root} '
-            f'--cameras {int(cam[3:])}')
+            f'--cameras {camera_id(cam)}')
 
     def _classify(self, obj, path):
         if obj.label in self.ignore_labels:
@@ -146,7 +140,7 @@ class HDADataset(BaseDetDataset):
         data_list = []
         self.load_summary.clear()
         for cam in self.cameras:
-            path = self._ann_path(cam)
+            path = annotation_path(self.data_root, cam, self.prefer_rev1, self.ann_dir)
             ann = load_vbb(path)
             ext = self._frame_ext(cam)
             cam_dir = osp.join(self.data_root, self.img_dir, cam)
@@ -186,7 +180,7 @@ class HDADataset(BaseDetDataset):
                     if inst is not None:
                         instances.append(inst)
                 st['used'] += 1
-                data_list.append(dict(img_path=img_path, img_id=f'{cam}_{f:05d}', camera=cam,
+                data_list.append(dict(img_path=img_path, img_id=hda_img_id(cam, f), camera=cam,
                                       frame=f, height=height, width=width,
                                       instances=instances))
             self.load_summary[cam] = st

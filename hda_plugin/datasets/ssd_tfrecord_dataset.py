@@ -11,6 +11,7 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import BaseStorageBackend, register_backend
 from mmengine.logging import print_log
 
+from ..fileio.hda_layout import camera_of
 from ..fileio.tf_example import (
     example_image,
     image_format_from_bytes,
@@ -20,7 +21,6 @@ from ..fileio.tf_example import (
 from ..fileio.tfrecord import TFRecordError, find_shards, load_shard_index, read_record
 from ..utils.table import format_table
 from .filtering import apply_filter_cfg
-from .layout import camera_of
 
 __all__ = ['SSDTFRecordDataset', 'TFRecordImageBackend', 'tfrecord_uri']
 

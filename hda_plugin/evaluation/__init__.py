@@ -1,4 +1,5 @@
 from .camera_voc_metric import CameraVOCMetric
+from .dbeval import CameraBoxes, evaluate_benchmark, load_benchmark_dt, load_benchmark_gt
 from .dump_hda_detections import DumpHDADetections
 from .functional import (
                          REF_FPPI,
@@ -11,7 +12,6 @@ from .functional import (
                          resize_xywh_to_aspect,
                          roc_curve,
 )
-from .hda_benchmark import CameraBoxes, evaluate_benchmark, load_benchmark_dt, load_benchmark_gt
 from .miss_rate_metric import MissRateMetric
 from .protocols import CALTECH_SETTINGS, DOLLAR_SETTINGS, HDA_BENCHMARK
 

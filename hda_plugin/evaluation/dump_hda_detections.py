@@ -7,9 +7,7 @@ evaluator, as MMDetection's ``--out`` appends ``DumpDetResults``. The files go t
 ``dbEval.m``, the HDA re-identification code and ``tools/analysis/hda_benchmark.py`` read
 them, and ``DIR/hda_detections/NAME/coco_results.json``.
 """
-import datetime
 import json
-import os
 import os.path as osp
 from collections import defaultdict
 from typing import Optional, Sequence
@@ -19,45 +17,16 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from ..datasets.hda_detections import alld_path, write_alld
-from ..datasets.layout import HDA_LAYOUT, hda_frame_of
+from ..fileio.alld import alld_path, check_detector_dir, mark_detector_dir, write_alld
 from ..fileio.atomic import write_atomic
+from ..fileio.coco_results import coco_record
+from ..fileio.hda_layout import hda_frame_of
+from ..structures.boxes import to_numpy, xyxy_to_xywh
 from .finite_predictions import check_finite_predictions
-from .miss_rate_metric import _np, xyxy_to_xywh
 
-__all__ = ['DumpHDADetections', 'check_detector_dir', 'mark_detector_dir', 'coco_record']
-
-_MARKER = 'hda-ssd.json'  # written beside the cameras: this folder holds our output
+__all__ = ['DumpHDADetections']
 
 
-def check_detector_dir(out_dir: str, name: str, option: str = '--hda-detections') -> str:
-    """``out_dir/hda_detections/<name>``, after checking that writing there destroys nothing
-    hda-ssd did not write (the release's own ``AcfInria``, ``GtAnnotationsAll``)."""
-    if not name or osp.basename(name) != name or name in ('.', '..'):
-        raise ValueError(f'{option} {name!r}: a plain folder name is expected, '
-                         'e.g. SSD512_run3.')
-    det_dir = osp.join(out_dir, HDA_LAYOUT['detections'], name)
-    if osp.isdir(det_dir) and os.listdir(det_dir) and not osp.isfile(osp.join(det_dir, _MARKER)):
-        raise FileExistsError(
-            f'{det_dir} exists and was not written by hda-ssd (no {_MARKER}): it may '
-            f'be the release\'s own detections or ground truth. Choose another name for '
-            f'{option}, or another output folder.')
-    return det_dir
-
-
-def mark_detector_dir(det_dir: str, name: str, writer: str, info: dict) -> None:
-    """Writes ``hda-ssd.json`` (who wrote the folder, with what) into ``det_dir``."""
-    os.makedirs(det_dir, exist_ok=True)
-    write_atomic(json.dumps(dict(info, writer=writer, detector=name,
-                                 written=datetime.datetime.now().isoformat(timespec='seconds'),
-                                 columns='camera,frame,x,y,w,h,score'), indent=1),
-                 osp.join(det_dir, _MARKER), mode='w')
-
-
-def coco_record(cam: int, frame: int, file_name: str, box_xywh, score: float) -> dict:
-    """One COCO-style result: ``image_id = camera * 100000 + frame`` (1-based frame)."""
-    return dict(image_id=cam * 100000 + frame, file_name=file_name, camera=cam, frame=frame,
-                category_id=1, bbox=box_xywh, score=score)
 
 
 @METRICS.register_module()
@@ -90,10 +59,10 @@ class DumpHDADetections(BaseMetric):
             check_finite_predictions(sample)
             cam, frame = hda_frame_of(sample)
             pred = sample['pred_instances']
-            keep = _np(pred['labels']) == self.label
+            keep = to_numpy(pred['labels']) == self.label
             self.results.append((cam, frame, sample.get('img_path', ''),
-                                 xyxy_to_xywh(_np(pred['bboxes']).reshape(-1, 4)[keep]),
-                                 _np(pred['scores']).reshape(-1)[keep].astype(np.float64)))
+                                 xyxy_to_xywh(to_numpy(pred['bboxes']).reshape(-1, 4)[keep]),
+                                 to_numpy(pred['scores']).reshape(-1)[keep].astype(np.float64)))
 
     def compute_metrics(self, results: list) -> dict:
         by_cam = defaultdict(list)

@@ -1,8 +1,7 @@
 """The matching and curves of Dollár's Caltech toolbox, which both protocols use
 (``bbGt.m`` ``evalRes``/``compRoc`` as in ``vislab-tecnico-lisboa/hda_code``):
 :func:`match_batch` for many images and settings at once, :func:`match_image` for one,
-the miss-rate/FPPI curves and their log-average. Over 300 lines because the batched
-matching (candidate pairs, greedy rounds) and its per-image form belong together.
+the miss-rate/FPPI curves and their log-average.
 
 Boxes here are ``x1, y1, x2, y2`` in pixels with areas ``w * h`` (no +1), as the toolbox's
 ``[x y w h]`` arithmetic.
@@ -12,8 +11,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 __all__ = ['REF_FPPI', 'REF_FPPI_MR4', 'match_image', 'match_batch', 'miss_rate_fppi',
-           'roc_curve', 'grouped_roc_curves', 'log_average_miss_rate', 'resize_to_aspect',
-           'resize_xywh_to_aspect']
+           'roc_curve', 'grouped_roc_curves', 'log_average_miss_rate']
 
 #: The 9 FPPI samples of the Caltech/HDA protocol (MR-2): 10^-2 ... 10^0 in quarter
 #: decades (``samples = 10.^(-2:.25:0)`` in dbEval.m).
@@ -22,15 +20,6 @@ REF_FPPI = 10.0 ** np.arange(-2.0, 0.0001, 0.25)
 #: report.
 REF_FPPI_MR4 = 10.0 ** np.arange(-4.0, 0.0001, 0.25)
 
-
-def resize_to_aspect(boxes: np.ndarray, aspect: float) -> np.ndarray:
-    """Width set to ``aspect * height`` about the same centre (``bbApply('resize', bb, 1,
-    0, aspect)``, applied by the HDA evaluation with ``aspect=0.41``)."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).copy()
-    cx = (boxes[:, 0] + boxes[:, 2]) / 2
-    w = (boxes[:, 3] - boxes[:, 1]) * aspect
-    boxes[:, 0], boxes[:, 2] = cx - w / 2, cx + w / 2
-    return boxes
 
 
 def match_image(dets: np.ndarray, scores: np.ndarray, gts: np.ndarray,
@@ -57,15 +46,6 @@ def match_image(dets: np.ndarray, scores: np.ndarray, gts: np.ndarray,
         thr)
     return dt_match[0], gt_match[0]
 
-
-def resize_xywh_to_aspect(boxes_xywh: np.ndarray, aspect: float) -> np.ndarray:
-    """``bbApply('resize', bb, 1, 0, aspect)`` on ``x, y, w, h`` boxes, with the toolbox's
-    arithmetic (``d = h * aspect - w; x = x - d / 2; w = w + d``); height kept."""
-    bb = np.array(boxes_xywh, dtype=np.float64).reshape(-1, 4)
-    d = bb[:, 3] * aspect - bb[:, 2]
-    bb[:, 0] = bb[:, 0] - d / 2
-    bb[:, 2] = bb[:, 2] + d
-    return bb
 
 
 def _padded(boxes: np.ndarray, img: np.ndarray, lo: int, hi: int):

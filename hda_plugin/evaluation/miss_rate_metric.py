@@ -8,9 +8,11 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from ..datasets.layout import hda_frame_of, sample_camera
+from ..fileio.hda_layout import hda_frame_of, sample_camera
+from ..structures.boxes import to_numpy, xyxy_to_xywh
 from ..utils.table import format_table
 from .caltech import evaluate_caltech, setting_masks
+from .dbeval import benchmark_table, evaluate_predictions
 from .finite_predictions import check_finite_predictions
 from .functional import (
     REF_FPPI,
@@ -19,22 +21,13 @@ from .functional import (
     miss_rate_fppi,
     resize_to_aspect,
 )
-from .hda_benchmark import benchmark_table, evaluate_predictions
 from .protocols import CALTECH_MISS_RATE_FLOOR, HDA_BENCHMARK, caltech_setting
 
-__all__ = ['MissRateMetric', 'xyxy_to_xywh']
+__all__ = ['MissRateMetric']
 
 INF = float('inf')
 
 
-def xyxy_to_xywh(boxes) -> np.ndarray:
-    """``x1, y1, x2, y2`` -> float64 ``x, y, w, h`` (the toolbox's boxes)."""
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
-
-
-def _np(x):
-    return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
 
 
 @METRICS.register_module()
@@ -134,20 +127,20 @@ class MissRateMetric(BaseMetric):
         for sample in data_samples:
             check_finite_predictions(sample)
             pred = sample['pred_instances']
-            keep = _np(pred['labels']) == self.label
-            dets = _np(pred['bboxes']).reshape(-1, 4)[keep]
-            scores = _np(pred['scores']).reshape(-1)[keep]
+            keep = to_numpy(pred['labels']) == self.label
+            dets = to_numpy(pred['bboxes']).reshape(-1, 4)[keep]
+            scores = to_numpy(pred['scores']).reshape(-1)[keep]
             if self.protocol == 'hda-benchmark':
                 cam, frame = hda_frame_of(sample)
                 self.results.append((cam, frame, xyxy_to_xywh(dets),
                                      scores.astype(np.float64)))
                 continue
             gt = sample['gt_instances']
-            person = _np(gt['labels']) == self.label
-            gt_boxes = _np(gt['bboxes']).reshape(-1, 4)[person]
-            vis = _np(gt['visibility'])[person] if 'visibility' in gt else None
+            person = to_numpy(gt['labels']) == self.label
+            gt_boxes = to_numpy(gt['bboxes']).reshape(-1, 4)[person]
+            vis = to_numpy(gt['visibility'])[person] if 'visibility' in gt else None
             ign = sample.get('ignored_instances', {})
-            ign_boxes = _np(ign['bboxes']).reshape(-1, 4) if 'bboxes' in ign else \
+            ign_boxes = to_numpy(ign['bboxes']).reshape(-1, 4) if 'bboxes' in ign else \
                 np.zeros((0, 4))
             self.results.append((sample_camera(sample), dets.astype(np.float32),
                                  scores.astype(np.float32), gt_boxes, vis, ign_boxes))

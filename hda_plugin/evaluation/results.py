@@ -9,8 +9,9 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from ..datasets.layout import sample_camera
+from ..fileio.hda_layout import sample_camera
 from ..safe_pickle import load_pickle
+from ..structures.boxes import to_numpy
 from ..utils.config import inner_dataset_cfg
 from .miss_rate_metric import MissRateMetric
 
@@ -67,9 +68,6 @@ def metric_from_config(cfg: Config) -> MissRateMetric:
     return MissRateMetric()
 
 
-def _np(x):
-    return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
-
 
 def default_setting(metric: MissRateMetric) -> Optional[str]:
     """The setting curves are drawn in: the metric's first (HDA configs: Reasonable), or
@@ -92,8 +90,8 @@ def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: MissRateM
     out = []
     for r in results:
         pred = r['pred_instances']
-        keep = _np(pred['labels']) == metric.label
-        boxes, scores = _np(pred['bboxes'])[keep], _np(pred['scores'])[keep]
+        keep = to_numpy(pred['labels']) == metric.label
+        boxes, scores = to_numpy(pred['bboxes'])[keep], to_numpy(pred['scores'])[keep]
         if score_thr is not None:
             boxes, scores = boxes[scores >= score_thr], scores[scores >= score_thr]
         g = gt[r['img_path']]

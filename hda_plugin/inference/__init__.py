@@ -1,10 +1,10 @@
 """Running a trained detector: frame sources (.seq, video, images), the PyTorch and ONNX
 Runtime backends, tiled inference, the writers, and the loop of ``tools/infer.py``."""
-from .backends import Detections, OnnxRuntimeBackend, PyTorchBackend, build_backend
+from .backends import OnnxRuntimeBackend, PyTorchBackend, build_backend
 from .runner import InferenceRunner, SourceResult
 from .sources import FrameSourceError, open_inputs
 from .tiling import TilePlan, parse_tile_arg, plan_tiles
 
-__all__ = ['Detections', 'OnnxRuntimeBackend', 'PyTorchBackend', 'build_backend',
+__all__ = ['OnnxRuntimeBackend', 'PyTorchBackend', 'build_backend',
            'InferenceRunner', 'SourceResult', 'FrameSourceError', 'open_inputs', 'TilePlan',
            'parse_tile_arg', 'plan_tiles']

@@ -11,12 +11,13 @@ and labels as numpy arrays. Each call reports its time split into ``model`` (net
 import copy
 import json
 import time
-from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['Detections', 'Preprocessor', 'PyTorchBackend', 'OnnxRuntimeBackend',
+from ..structures import Detections
+
+__all__ = ['Preprocessor', 'PyTorchBackend', 'OnnxRuntimeBackend',
            'build_backend', 'ONNX_META_KEY']
 
 #: Key of the JSON the exporter stores in the ONNX file's metadata (input size,
@@ -26,21 +27,6 @@ ONNX_META_KEY = 'hda_ssd'
 # Transforms of a test pipeline that read annotations: inference has none.
 _ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadHDAAnnotations', 'LoadPanopticAnnotations')
 
-
-@dataclass
-class Detections:
-    """One image's detections: ``boxes`` ``(N, 4)`` float32 x1 y1 x2 y2, ``scores``
-    ``(N,)`` float32, ``labels`` ``(N,)`` int64, highest score first."""
-    boxes: np.ndarray
-    scores: np.ndarray
-    labels: np.ndarray
-
-    @classmethod
-    def empty(cls) -> 'Detections':
-        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
-
-    def __len__(self) -> int:
-        return len(self.scores)
 
 
 def _short_type(t) -> str:
@@ -130,9 +116,7 @@ class PyTorchBackend:
             metas = [s.metainfo for s in data['data_samples']]
             results = model.bbox_head.predict_by_feat(*outs, batch_img_metas=metas,
                                                       rescale=True)
-            dets = [Detections(r.bboxes.cpu().numpy().astype(np.float32),
-                               r.scores.cpu().numpy().astype(np.float32),
-                               r.labels.cpu().numpy().astype(np.int64)) for r in results]
+            dets = [Detections.from_instances(r) for r in results]
             t2 = time.perf_counter()
         times['model'] += t1 - t0
         times['nms'] += t2 - t1

@@ -10,13 +10,12 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ..datasets.hda_detections import AllDWriter, alld_path
-from ..datasets.layout import camera_name
-from ..evaluation.miss_rate_metric import xyxy_to_xywh
+from ..fileio.alld import AllDWriter, alld_path
+from ..fileio.hda_layout import camera_id
+from ..structures import MIN_PERSON_HEIGHT, Detections, xyxy_to_xywh
 from ..utils.table import format_table
-from .backends import Detections
 from .sources import Frame, FrameSource, FrameSourceError
-from .tiling import MIN_PERSON_HEIGHT, TilePlan, merge_tiles, plan_tiles
+from .tiling import TilePlan, merge_tiles, plan_tiles
 from .writers import CocoWriter, VideoWriter, draw_detections
 
 __all__ = ['InferenceRunner', 'SourceResult', 'STAGES', 'peak_rss_mib']
@@ -118,7 +117,7 @@ class InferenceRunner:
         """Every frame of ``source`` through the detector; its ``allD.txt`` (and video)
         committed even when a defect stops the input (then ``result.error`` says where)."""
         res = SourceResult(source)
-        cam = int(camera_name(source.camera)[3:])
+        cam = camera_id(source.camera)
         path = alld_path(self.out_dir, self.name, cam)
         alld = AllDWriter(path, cam)
         video = None

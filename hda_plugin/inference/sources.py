@@ -15,7 +15,7 @@ from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
-from ..datasets.layout import HDA_LAYOUT, camera_name, camera_of, seq_filename
+from ..fileio.hda_layout import HDA_LAYOUT, camera_name, camera_of, seq_filename
 from ..fileio.seq import SeqFormatError, SeqReader
 
 __all__ = ['Frame', 'FrameSource', 'FrameSourceError', 'SeqSource', 'VideoSource',

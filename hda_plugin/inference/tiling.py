@@ -18,15 +18,16 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .backends import Detections
+from ..structures import (
+    MIN_PERSON_HEIGHT,
+    PERSON_ASPECT,
+    Detections,
+    best_centred_anchor_iou,
+    resize_factors,
+)
 
-__all__ = ['TilePlan', 'plan_tiles', 'resize_scale', 'best_anchor_iou', 'merge_tiles',
-           'parse_tile_arg', 'MIN_PERSON_HEIGHT', 'PERSON_ASPECT']
+__all__ = ['TilePlan', 'plan_tiles', 'merge_tiles', 'parse_tile_arg']
 
-#: The smallest detection the HDA benchmark keeps (dbEval.m: 50 px / 1.25).
-MIN_PERSON_HEIGHT = 40.0
-#: Width / height of a standing person (dbEval.m's aspectRatio).
-PERSON_ASPECT = 0.41
 
 
 @dataclass
@@ -56,24 +57,6 @@ def parse_tile_arg(value: str):
     return (w, h)
 
 
-def resize_scale(resize: Optional[dict], w: int, h: int) -> Tuple[float, float]:
-    """``(sx, sy)`` the config's test ``Resize`` applies to a ``w`` x ``h`` frame
-    (mmcv's ``imrescale`` rule with ``keep_ratio``)."""
-    from mmcv.transforms import Resize
-
-    from ..engine.hooks.anchor_coverage import resize_factors
-    if resize is None:
-        return 1.0, 1.0
-    return resize_factors(Resize(scale=resize['scale'],
-                                 keep_ratio=resize.get('keep_ratio', False)), w, h)
-
-
-def best_anchor_iou(box_wh: Tuple[float, float], anchors_wh: np.ndarray) -> float:
-    """Largest IoU of a ``w x h`` box with centred anchors ``(k, 2)``."""
-    w, h = box_wh
-    aw, ah = anchors_wh[:, 0], anchors_wh[:, 1]
-    inter = np.minimum(w, aw) * np.minimum(h, ah)
-    return float((inter / (w * h + aw * ah - inter)).max())
 
 
 def plan_tiles(mode, frame_wh: Tuple[int, int], input_wh: Tuple[int, int],
@@ -86,9 +69,9 @@ def plan_tiles(mode, frame_wh: Tuple[int, int], input_wh: Tuple[int, int],
     if mode == 'off':
         return TilePlan(frame_wh, [], '--tile off')
     if mode == 'auto':
-        sx, sy = resize_scale(resize, w, h)
+        sx, sy = resize_factors(resize, w, h)
         person = (PERSON_ASPECT * min_person_height * sx, min_person_height * sy)
-        iou = best_anchor_iou(person, anchors_wh)
+        iou = best_centred_anchor_iou(person, anchors_wh)
         why = (f'a {min_person_height:g} px person becomes {person[0]:.1f}x{person[1]:.1f} px '
                f'at the input; best IoU with the smallest anchors {iou:.2f}')
         if iou >= pos_iou_thr:

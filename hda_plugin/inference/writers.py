@@ -1,7 +1,7 @@
 """What ``tools/infer.py`` writes, as frames come (nothing is held per frame):
 
 * ``DIR/hda_detections/NAME/cameraNN/Detections/allD.txt`` per camera, with the writer of
-  ``tools/test.py --hda-detections`` (:class:`~hda_plugin.datasets.hda_detections.AllDWriter`);
+  ``tools/test.py --hda-detections`` (:class:`~hda_plugin.fileio.alld.AllDWriter`);
 * ``DIR/hda_detections/NAME/coco_results.json``, the COCO-style results of every input
   (``image_id = camera * 100000 + frame``, ``file_name`` the image file or ``video#frame``);
 * with ``--video``, ``DIR/videos/<input>.mp4``: the frames with boxes and scores drawn
@@ -17,9 +17,9 @@ from typing import Optional
 
 import numpy as np
 
-from ..evaluation.dump_hda_detections import coco_record
 from ..fileio.atomic import PARTIAL_SUFFIX, atomic_open
-from .backends import Detections
+from ..fileio.coco_results import coco_record
+from ..structures import Detections
 
 __all__ = ['CocoWriter', 'VideoWriter', 'draw_detections']
 

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..datasets.layout import HDA_LAYOUT, camera_name
+from ..fileio.hda_layout import HDA_LAYOUT, camera_id
 from ..fileio.seq import write_seq
 from ..fileio.vbb import VbbAnnotation, dump_vbb
 from .annotations import CROWD, to_vbb, union_box, visibility_states
@@ -179,7 +179,7 @@ def make_synthetic_hda(out_dir: str, cameras: Sequence[int] = DEFAULT_CAMERAS, f
         from tqdm import tqdm
         it = tqdm(it, desc='synthetic HDA cameras', unit='cam')
     for i, cam in enumerate(it):
-        cam = int(camera_name(cam)[3:])
+        cam = camera_id(cam)
         if cam not in CAMERA_RESOLUTIONS:
             raise ValueError(f'Unknown HDA camera {cam}: expected one of '
                              f'{sorted(CAMERA_RESOLUTIONS)}.')

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from hda_plugin.datasets import HDADataset
-from hda_plugin.datasets.layout import HDA_LAYOUT, camera_name, frame_filename
 from hda_plugin.fileio import VbbFormatError
+from hda_plugin.fileio.hda_layout import HDA_LAYOUT, camera_name, frame_filename
 
 W, H = 100, 80
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hda_plugin.datasets.frames import extract_camera
-from hda_plugin.datasets.layout import HDA_LAYOUT
+from hda_plugin.fileio.hda_layout import HDA_LAYOUT
 from hda_plugin.fileio.seq import SeqFormatError, SeqReader, write_seq
 
 

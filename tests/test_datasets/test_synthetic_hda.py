@@ -4,8 +4,8 @@ import os
 import numpy as np
 
 from hda_plugin.datasets import HDADataset
-from hda_plugin.datasets.layout import HDA_LAYOUT
 from hda_plugin.fileio import SeqReader, load_vbb
+from hda_plugin.fileio.hda_layout import HDA_LAYOUT
 from hda_plugin.testing import make_synthetic_hda
 
 

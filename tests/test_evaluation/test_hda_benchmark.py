@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from hda_plugin.datasets import AllDFormatError, read_alld, write_alld
+from hda_plugin.fileio.alld import AllDFormatError, read_alld, write_alld
 from hda_plugin.fileio.vbb import VbbAnnotation, VbbObject, dump_vbb
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))

@@ -8,7 +8,6 @@ import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
-from hda_plugin.datasets.layout import camera_of, hda_frame_of, sample_camera
 from hda_plugin.evaluation import (
     REF_FPPI,
     MissRateMetric,
@@ -16,6 +15,7 @@ from hda_plugin.evaluation import (
     match_image,
     miss_rate_fppi,
 )
+from hda_plugin.fileio.hda_layout import camera_of, hda_frame_of, sample_camera
 
 
 def mr2_of(images, iou_thr=0.5):

@@ -217,8 +217,8 @@ def test_metric_round_trip_through_alld(tmp_path):
     from test_hda_benchmark import make_release
     make_release(root, rng, cams=(2, 17, 60))
     # the model's predictions: the DetA rows as float32 tensors, every frame but a few
-    from hda_plugin.datasets import read_alld
-    from hda_plugin.evaluation.hda_benchmark import benchmark_n_frames
+    from hda_plugin.evaluation.dbeval import benchmark_n_frames
+    from hda_plugin.fileio.alld import read_alld
     samples = []
     for cam in (2, 17, 60):
         a = read_alld(osp.join(root, 'hda_detections', 'DetA', f'camera{cam:02d}', 'Detections',

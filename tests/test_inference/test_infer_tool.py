@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import DEMO_CFG, ROOT
 
-from hda_plugin.datasets.hda_detections import read_alld
+from hda_plugin.fileio.alld import read_alld
 from hda_plugin.fileio.seq import SeqReader
 
 sys.path.insert(0, osp.join(ROOT, 'tools'))

@@ -3,14 +3,8 @@
 import numpy as np
 import pytest
 
-from hda_plugin.inference.backends import Detections
-from hda_plugin.inference.tiling import (
-    best_anchor_iou,
-    merge_tiles,
-    parse_tile_arg,
-    plan_tiles,
-    resize_scale,
-)
+from hda_plugin.inference.tiling import merge_tiles, parse_tile_arg, plan_tiles
+from hda_plugin.structures import Detections, best_centred_anchor_iou, resize_factors
 
 # SSD-512's finest level (SSDAnchorGenerator, input 512: min 20, max 51, ratio 2)
 SSD512_ANCHORS = np.array([[20, 20], [31.94, 31.94], [28.28, 14.14], [14.14, 28.28]])
@@ -48,11 +42,11 @@ def test_tile_arguments_and_fixed_tiles():
 
 
 def test_resize_scale_follows_mmcv_rules():
-    assert resize_scale(RESIZE_512, 2560, 1600) == (0.2, 0.32)
+    assert resize_factors(RESIZE_512, 2560, 1600) == (0.2, 0.32)
     keep = dict(type='Resize', scale=(320, 224), keep_ratio=True)
-    assert resize_scale(keep, 1280, 800) == (0.25, 0.25)
-    assert resize_scale(keep, 640, 480) == pytest.approx((224 / 480, 224 / 480))
-    assert best_anchor_iou((14.14, 28.28), SSD512_ANCHORS) == pytest.approx(1.0)
+    assert resize_factors(keep, 1280, 800) == (0.25, 0.25)
+    assert resize_factors(keep, 640, 480) == pytest.approx((224 / 480, 224 / 480))
+    assert best_centred_anchor_iou((14.14, 28.28), SSD512_ANCHORS) == pytest.approx(1.0)
 
 
 def test_merge_shifts_tile_boxes_and_drops_duplicates():

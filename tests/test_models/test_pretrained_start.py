@@ -25,7 +25,7 @@ from tf_checkpoint_writer import write_tf_checkpoint
 from vgg16_standin import calibrate_on, vgg16_standin_tensors
 
 from hda_plugin.engine.hooks.pretrained_weights import match_weights
-from hda_plugin.models import load_state_dict_file
+from hda_plugin.weights import load_state_dict_file
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE, ITERS, LR = 384, 5, 4e-4

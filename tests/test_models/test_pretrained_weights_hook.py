@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from hda_plugin.engine.hooks import PretrainedWeightsHook, TrainingDiagnosisError
-from hda_plugin.models.vgg_weights import NORMALISATION
+from hda_plugin.weights.vgg_weights import NORMALISATION
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -10,8 +10,8 @@ from mmdet.datasets import CocoDataset, VOCDataset
 from mmdet.registry import MODELS
 from mmengine.config import Config
 
-from hda_plugin.models.ssd_person import PERSON_SOURCES
 from hda_plugin.safe_pickle import safe_torch_load
+from hda_plugin.weights.ssd_person import PERSON_SOURCES
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -15,13 +15,13 @@ from mmdet.structures import DetDataSample
 from mmengine.config import Config
 
 from hda_plugin.fileio import TFCheckpointError, read_tf_checkpoint
-from hda_plugin.models import (
+from hda_plugin.safe_pickle import safe_torch_load
+from hda_plugin.weights import (
     ConversionError,
     convert_tfslim_vgg16,
     convert_torchvision_vgg16,
     ssd_vgg_layers,
 )
-from hda_plugin.safe_pickle import safe_torch_load
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FIXTURE = osp.join(ROOT, 'tests', 'fixtures', 'tfslim_vgg16')

@@ -10,7 +10,7 @@ inputs of unit scale) makes them hundreds of times larger on std-1 normalised pi
 import numpy as np
 import torch
 
-from hda_plugin.models.vgg_weights import VGG16_WIDTHS as WIDTHS  # noqa: E402
+from hda_plugin.weights.vgg_weights import VGG16_WIDTHS as WIDTHS  # noqa: E402
 
 REPEATS = (2, 2, 3, 3, 3)
 
@@ -49,7 +49,7 @@ def calibrate_on(tensors: dict, images: torch.Tensor) -> dict:
     are zero, so scaling commutes with the conversion."""
     from mmdet.models.backbones import SSDVGG
 
-    from hda_plugin.models import convert_tfslim_vgg16, ssd_vgg_layers
+    from hda_plugin.weights import convert_tfslim_vgg16, ssd_vgg_layers
     model = SSDVGG(depth=16)
     model.eval()                  # (mmcv's VGG.train returns None)
     model.load_state_dict(convert_tfslim_vgg16(tensors, fc_reduce=True).state_dict,

@@ -9,7 +9,7 @@ from conftest import ROOT, run_env
 from mmengine.config import Config
 
 from hda_plugin.utils import CfgOptionError, check_cfg_options
-from hda_plugin.utils.weights_report import explain_weights
+from hda_plugin.weights.report import explain_weights
 
 DEMO_CFG = osp.join(ROOT, 'configs', 'ssdlite_mobilenetv2-w0.5_1xb8-1150it_synthetic-hda-cpu.py')
 

@@ -21,8 +21,7 @@ import sys
 from tqdm import tqdm
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from hda_plugin.datasets.layout import HDA_CAMERAS, HDA_LAYOUT, camera_name  # noqa: E402
-from hda_plugin.evaluation.hda_benchmark import (  # noqa: E402
+from hda_plugin.evaluation.dbeval import (  # noqa: E402
     GT_FROM_VBB_RULE,
     benchmark_table,
     evaluate_benchmark,
@@ -30,6 +29,7 @@ from hda_plugin.evaluation.hda_benchmark import (  # noqa: E402
     load_benchmark_gt,
 )
 from hda_plugin.evaluation.protocols import HDA_BENCHMARK  # noqa: E402
+from hda_plugin.fileio.hda_layout import HDA_LAYOUT, annotated_cameras, camera_id  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -49,17 +49,12 @@ def parse_args(argv=None):
 
 
 def release_cameras(root):
-    """Cameras of the release whose vbb file exists, but 02 (the benchmark's default)."""
-    ann = osp.join(root, HDA_LAYOUT['ann'])
-    if not osp.isdir(ann):
-        raise FileNotFoundError(f'{ann} does not exist: HDA_ROOT must hold hda_annotations/.')
-    have = set(os.listdir(ann))
-    cams = [c for c in HDA_CAMERAS if f'cam{c:02d}.txt' in have or f'cam{c}.txt' in have]
-    left = [c for c in cams if c in HDA_BENCHMARK['excluded_cameras']]
-    cams = [c for c in cams if c not in HDA_BENCHMARK['excluded_cameras']]
+    """Cameras of the release with an annotation file, but 02 (the benchmark's default)."""
+    cams = annotated_cameras(root)
     if not cams:
-        raise FileNotFoundError(f'No camNN.txt of an HDA camera in {ann}.')
-    return cams, left
+        raise FileNotFoundError(f'No camNN.txt of an HDA camera in {root}/{HDA_LAYOUT["ann"]}.')
+    excluded = HDA_BENCHMARK['excluded_cameras']
+    return [c for c in cams if c not in excluded], [c for c in cams if c in excluded]
 
 
 def plot_curves(results_by_det, out_dir):
@@ -104,7 +99,7 @@ def main(argv=None):
     args = parse_args(argv)
     root = args.hda_root
     if args.cameras:
-        cams, left = sorted({int(camera_name(c)[3:]) for c in args.cameras}), []
+        cams, left = sorted({camera_id(c) for c in args.cameras}), []
     else:
         cams, left = release_cameras(root)
     n_frames, gts, notes, built = {}, [], [], []

@@ -13,7 +13,7 @@ import sys
 import time
 
 from hda_plugin.datasets.frames import extract_camera, find_cameras
-from hda_plugin.datasets.layout import camera_name
+from hda_plugin.fileio.hda_layout import camera_name
 from hda_plugin.fileio.seq import SeqFormatError
 from hda_plugin.utils import format_table
 

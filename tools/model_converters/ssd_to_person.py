@@ -15,10 +15,10 @@ import sys
 
 import torch
 
-from hda_plugin.models import load_state_dict_file, person_head_from_detector
-from hda_plugin.models.ssd_person import PERSON_SOURCES
-from hda_plugin.models.vgg_weights import NORMALISATION
 from hda_plugin.utils import format_table
+from hda_plugin.weights import load_state_dict_file, person_head_from_detector
+from hda_plugin.weights.ssd_person import PERSON_SOURCES
+from hda_plugin.weights.vgg_weights import NORMALISATION
 
 
 def parse_args(argv=None):

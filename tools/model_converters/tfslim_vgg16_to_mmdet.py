@@ -22,8 +22,8 @@ import os.path as osp
 import sys
 
 from hda_plugin.fileio import TFCheckpointError, read_tf_checkpoint
-from hda_plugin.models import ConversionError, convert_tfslim_vgg16, save_backbone_checkpoint
-from hda_plugin.models.vgg_weights import VGG16_WIDTHS
+from hda_plugin.weights import ConversionError, convert_tfslim_vgg16, save_backbone_checkpoint
+from hda_plugin.weights.vgg_weights import VGG16_WIDTHS
 
 
 def parse_args(argv=None):

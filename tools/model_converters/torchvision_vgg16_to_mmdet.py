@@ -20,13 +20,13 @@ import argparse
 import os.path as osp
 import sys
 
-from hda_plugin.models import (
+from hda_plugin.weights import (
     ConversionError,
     convert_torchvision_vgg16,
     load_state_dict_file,
     save_backbone_checkpoint,
 )
-from hda_plugin.models.vgg_weights import VGG16_WIDTHS
+from hda_plugin.weights.vgg_weights import VGG16_WIDTHS
 
 
 def parse_args(argv=None):

@@ -1,14 +1,14 @@
 """``AnchorCoverageHook``: can the anchors match the persons at the network's input size?"""
 import math
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
-import mmcv
 import numpy as np
 import torch
 from mmcv.transforms import Resize as MMCVResize
 from mmdet.registry import HOOKS, TASK_UTILS
 from mmdet.structures.bbox import bbox_overlaps
 
+from ...structures.anchors import centred_anchor_ious, resize_factors
 from ...utils.table import format_table
 from .base import DiagnosticHook, base_datasets, unwrap_model
 
@@ -26,21 +26,6 @@ def find_resize(pipeline) -> Optional[MMCVResize]:
             return t
     return None
 
-
-def resize_factors(resize: Optional[MMCVResize], w: int, h: int) -> Tuple[float, float]:
-    """``(sx, sy)`` the pipeline's ``Resize`` applies to a ``w x h`` image."""
-    if resize is None:
-        return 1.0, 1.0
-    if resize.scale is not None:
-        if resize.keep_ratio:
-            _, s = mmcv.rescale_size((w, h), resize.scale, return_scale=True)
-            return s, s
-        return resize.scale[0] / w, resize.scale[1] / h
-    sf = resize.scale_factor
-    if resize.keep_ratio:
-        _, s = mmcv.rescale_size((w, h), sf, return_scale=True)
-        return s, s
-    return (sf[0], sf[1]) if isinstance(sf, (tuple, list)) else (sf, sf)
 
 
 @HOOKS.register_module()
@@ -162,10 +147,8 @@ class AnchorCoverageHook(DiagnosticHook):
         covered = best >= pos_thr
         # The same IoU with every anchor centred on the box: is there an anchor of the right
         # size and shape at all, wherever the grid puts it?
-        inter = (np.minimum(widths[:, None], anchor_w[None]) *
-                 np.minimum(heights[:, None], anchor_h[None]))
-        shape_iou = inter / (widths[:, None] * heights[:, None] +
-                             (anchor_w * anchor_h)[None] - inter)
+        shape_iou = centred_anchor_ious(np.stack([widths, heights], 1),
+                                        np.stack([anchor_w, anchor_h], 1))
         best_shape = shape_iou.argmax(axis=1)
         bins = []
         for lo, hi in zip(HEIGHT_BINS[:-1], HEIGHT_BINS[1:]):

@@ -9,12 +9,13 @@ nothing. This hook compares the model's weights, after loading, with the file's 
 import os.path as osp
 import re
 from collections import Counter
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmdet.registry import HOOKS
 
-from ...models.checkpoint_file import load_state_dict_file
+from ...weights.checkpoint_file import load_state_dict_file
+from ...weights.report import pretrained_init
 from .base import DiagnosticHook, unwrap_model
 
 __all__ = ['PretrainedWeightsHook', 'match_weights', 'key_hint', 'normalisation_mismatch']
@@ -112,13 +113,6 @@ def key_hint(file_keys: List[str], model_keys: List[str], kind: str) -> str:
         f'no name or value in common (file keys e.g. {file_keys[:3]}, model keys e.g. '
         f'{model_keys[:3]})')
 
-
-def pretrained_init(init_cfg) -> Optional[dict]:
-    """The ``dict(type='Pretrained', checkpoint=...)`` item of an ``init_cfg``, or None."""
-    for item in init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]:
-        if isinstance(item, Mapping) and item.get('type') == 'Pretrained':
-            return item
-    return None
 
 
 @HOOKS.register_module()

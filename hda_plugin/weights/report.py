@@ -1,13 +1,19 @@
 """Which weights a training run will start from, stated plainly before it starts."""
 import os
 import os.path as osp
-from typing import List, Mapping
+from typing import List, Mapping, Optional
 
 from mmengine.config import Config
 
-from ..engine.hooks.pretrained_weights import pretrained_init
+__all__ = ['explain_weights', 'pretrained_init']
 
-__all__ = ['explain_weights']
+
+def pretrained_init(init_cfg) -> Optional[dict]:
+    """The ``dict(type='Pretrained', checkpoint=...)`` item of an ``init_cfg``, or None."""
+    for item in init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]:
+        if isinstance(item, Mapping) and item.get('type') == 'Pretrained':
+            return item
+    return None
 
 
 def _pretrained_inits(cfg: Config) -> List[str]:

@@ -5,12 +5,8 @@ Used by ``MissRateMetric(protocol='hda-benchmark')`` (detections from the model,
 memory) and ``tools/analysis/hda_benchmark.py`` (detections from ``allD.txt``): both end
 in :func:`evaluate_benchmark`, so a model's figure from ``tools/test.py`` and the figure of
 its exported ``allD.txt`` are the same computation on the same numbers.
-
-(About 300 lines, one module on purpose: ground truth, detections and the pooled
-evaluation are the benchmark's rules, which change together.)
 """
 import logging
-import os.path as osp
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,16 +15,16 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.logging import print_log
 
-from ..datasets.hda_detections import find_alld, read_alld
-from ..datasets.layout import HDA_LAYOUT, camera_name
+from ..fileio.alld import find_alld, read_alld
+from ..fileio.hda_layout import benchmark_annotation_path, camera_id
 from ..fileio.vbb import load_vbb
+from ..structures.boxes import resize_xywh_to_aspect, xywh_to_xyxy
 from ..utils.table import format_table
 from .functional import (
     REF_FPPI,
     grouped_roc_curves,
     log_average_miss_rate,
     match_batch,
-    resize_xywh_to_aspect,
     roc_curve,
     zero_miss_rate_warning,
 )
@@ -63,23 +59,9 @@ class CameraBoxes:
     from_vbb: bool = False  # ground truth built by GT_FROM_VBB_RULE
 
 
-def _vbb_path(root: str, cam) -> str:
-    """``hda_annotations/camNN.txt``: the file dbEval reads ``nFrame`` from (never
-    ``_rev1``); ``cam2.txt`` also accepted for camera 02 (dbEval's ``int2str``)."""
-    n = int(camera_name(cam)[3:])
-    ann = osp.join(root, HDA_LAYOUT['ann'])
-    names = [f'cam{n:02d}.txt'] + ([f'cam{n}.txt'] if n < 10 else [])
-    for name in names:
-        if osp.isfile(osp.join(ann, name)):
-            return osp.join(ann, name)
-    raise FileNotFoundError(
-        f'{camera_name(cam)}: no vbb annotation {osp.join(ann, names[0])}: the benchmark takes '
-        'each camera\'s frame count (nFrame) from it. Check HDA_ROOT and the cameras.')
-
-
 def benchmark_n_frames(root: str, cam) -> int:
     """``nFrame`` of ``hda_annotations/camNN.txt``: the frames dbEval evaluates."""
-    return load_vbb(_vbb_path(root, cam)).n_frames
+    return load_vbb(benchmark_annotation_path(root, cam)).n_frames
 
 
 def _in_range(cam: int, n_frames: int, frame, boxes, scores, source, counts):
@@ -94,7 +76,7 @@ def _in_range(cam: int, n_frames: int, frame, boxes, scores, source, counts):
 
 
 def _gt_from_vbb(root: str, cam: int, n_frames: Optional[int]) -> CameraBoxes:
-    path = _vbb_path(root, cam)
+    path = benchmark_annotation_path(root, cam)
     ann = load_vbb(path)
     n_frames = ann.n_frames if n_frames is None else n_frames
     frames, boxes, skipped = [], [], 0
@@ -123,7 +105,7 @@ def load_benchmark_gt(root: str, cam, gt: str = HDA_BENCHMARK['gt'],
     when the release has none and ``build_from_vbb``, built from the vbb file by
     :data:`GT_FROM_VBB_RULE` (``source`` says so). ``n_frames`` defaults to the vbb
     file's ``nFrame`` (then ``.n_frames`` of the result)."""
-    cam = int(camera_name(cam)[3:])
+    cam = camera_id(cam)
     try:
         path = find_alld(root, gt, cam)
     except FileNotFoundError:
@@ -139,16 +121,12 @@ def load_benchmark_dt(root: str, detector: str, cam, n_frames: Optional[int] = N
                       ) -> CameraBoxes:
     """One detector's ``allD.txt`` on one camera, rows of frames 1..nFrame (others
     counted in ``counts['outside_frames']``)."""
-    cam = int(camera_name(cam)[3:])
+    cam = camera_id(cam)
     n_frames = benchmark_n_frames(root, cam) if n_frames is None else n_frames
     a = read_alld(find_alld(root, detector, cam))
     counts = dict(a.counts, other_camera=int((a.camera != cam).sum()))
     return _in_range(cam, n_frames, a.frame, a.boxes, a.scores, a.path, counts)
 
-
-def to_xyxy(b: np.ndarray) -> np.ndarray:
-    """``x, y, w, h`` -> ``x1, y1, x2, y2`` (``x2 = x + w`` as the toolbox's arithmetic)."""
-    return np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
 
 
 def cam_index_of(values: np.ndarray, cams: Sequence[int]) -> np.ndarray:
@@ -205,14 +183,14 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
     d_boxes = resize_xywh_to_aspect(d_boxes, aspect)
     # evalAlgs: dt kept when hr(1) <= h < hr(2), hr = [50 inf] .* [1/1.25 1.25]
     keep = (d_boxes[:, 3] >= HDA_BENCHMARK['min_det_height']) & (d_boxes[:, 3] < np.inf)
-    g_xyxy = to_xyxy(g_boxes)
-    dt_match, _ = match_batch(to_xyxy(d_boxes), d_scores, d_img, g_xyxy, g_xyxy, g_img,
+    g_xyxy = xywh_to_xyxy(g_boxes)
+    dt_match, _ = match_batch(xywh_to_xyxy(d_boxes), d_scores, d_img, g_xyxy, g_xyxy, g_img,
                               keep[None], np.ones((1, len(g_img)), bool),
                               HDA_BENCHMARK['iou_thr'])
     dt_match = dt_match[0]
     if pool is None:
         pool = [c for c in cams if c not in HDA_BENCHMARK['excluded_cameras']]
-    pool = sorted(int(camera_name(c)[3:]) for c in pool)
+    pool = sorted(camera_id(c) for c in pool)
     missing = [c for c in pool if c not in cam_index]
     if missing:
         raise ValueError(f'evaluate_benchmark: pool cameras {missing} have no data.')

@@ -11,6 +11,8 @@ frame ``f + 1`` for image ``f = 0 .. nFrame-1``), ``x, y, w, h`` pixels as in th
 files with ``dlmread``, so they are plain numbers separated by commas, nothing else.
 """
 import contextlib
+import datetime
+import json
 import os
 import os.path as osp
 from dataclasses import dataclass, field
@@ -18,12 +20,13 @@ from typing import Dict, Iterable, Optional, Union
 
 import numpy as np
 
-from ..fileio.atomic import atomic_open
-from ..fileio.text_format_error import TextFormatError
-from .layout import HDA_LAYOUT, camera_name
+from .atomic import atomic_open, write_atomic
+from .hda_layout import HDA_LAYOUT, camera_dir_names, camera_id, camera_name
+from .text_format_error import TextFormatError
 
 __all__ = ['AllDFormatError', 'AllD', 'AllDWriter', 'alld_path', 'find_alld', 'read_alld',
-           'write_alld', 'format_alld_row']
+           'write_alld', 'format_alld_row', 'check_detector_dir', 'mark_detector_dir',
+           'DETECTOR_MARKER']
 
 #: Columns of an ``allD.txt`` row.
 ALLD_COLUMNS = ('camera', 'frame', 'x', 'y', 'w', 'h', 'score')
@@ -59,20 +62,10 @@ class AllD:
         return len(self.frame)
 
 
-def _camera_dir_names(cam: Union[int, str]):
-    """``camera17``; for one-digit ids both ``camera02`` and ``camera2`` (dbEval builds
-    ``'camera' int2str(2)``)."""
-    n = int(camera_name(cam)[3:])
-    names = [f'camera{n:02d}']
-    if n < 10:
-        names.append(f'camera{n}')
-    return names
-
-
 def alld_path(root: str, detector: str, cam: Union[int, str]) -> str:
     """``root/hda_detections/<detector>/cameraNN/Detections/allD.txt`` (the name writers
     use)."""
-    return osp.join(root, HDA_LAYOUT['detections'], detector, _camera_dir_names(cam)[0],
+    return osp.join(root, HDA_LAYOUT['detections'], detector, camera_dir_names(cam)[0],
                     'Detections', 'allD.txt')
 
 
@@ -81,7 +74,7 @@ def find_alld(root: str, detector: str, cam: Union[int, str]) -> str:
     the path and the camera when there is none."""
     det_dir = osp.join(root, HDA_LAYOUT['detections'], detector)
     tried = []
-    for name in _camera_dir_names(cam):
+    for name in camera_dir_names(cam):
         p = osp.join(det_dir, name, 'Detections', 'allD.txt')
         if osp.isfile(p):
             return p
@@ -199,7 +192,7 @@ class AllDWriter:
     """
 
     def __init__(self, path: str, camera: Union[int, str]):
-        self.path, self.camera, self.rows = path, int(camera_name(camera)[3:]), 0
+        self.path, self.camera, self.rows = path, camera_id(camera), 0
         self._stack = contextlib.ExitStack()
         self._f = self._stack.enter_context(atomic_open(path, 'w', newline='\n'))
 
@@ -243,3 +236,32 @@ def write_alld(path: str, camera: Union[int, str], frames: np.ndarray, boxes_xyw
     atomically (a reader never sees half a file). Returns the number of rows."""
     with AllDWriter(path, camera) as w:
         return w.write(frames, boxes_xywh, scores)
+
+
+#: Written into a detector folder beside its cameras: hda-ssd wrote this folder.
+DETECTOR_MARKER = 'hda-ssd.json'
+
+
+def check_detector_dir(out_dir: str, name: str, option: str = '--hda-detections') -> str:
+    """``out_dir/hda_detections/<name>``, after checking that writing there destroys nothing
+    hda-ssd did not write (the release's own ``AcfInria``, ``GtAnnotationsAll``)."""
+    if not name or osp.basename(name) != name or name in ('.', '..'):
+        raise ValueError(f'{option} {name!r}: a plain folder name is expected, '
+                         'e.g. SSD512_run3.')
+    det_dir = osp.join(out_dir, HDA_LAYOUT['detections'], name)
+    marker = osp.join(det_dir, DETECTOR_MARKER)
+    if osp.isdir(det_dir) and os.listdir(det_dir) and not osp.isfile(marker):
+        raise FileExistsError(
+            f'{det_dir} exists and was not written by hda-ssd (no {DETECTOR_MARKER}): it may '
+            f'be the release\'s own detections or ground truth. Choose another name for '
+            f'{option}, or another output folder.')
+    return det_dir
+
+
+def mark_detector_dir(det_dir: str, name: str, writer: str, info: dict) -> None:
+    """Writes ``hda-ssd.json`` (who wrote the folder, with what) into ``det_dir``."""
+    os.makedirs(det_dir, exist_ok=True)
+    write_atomic(json.dumps(dict(info, writer=writer, detector=name,
+                                 written=datetime.datetime.now().isoformat(timespec='seconds'),
+                                 columns='camera,frame,x,y,w,h,score'), indent=1),
+                 osp.join(det_dir, DETECTOR_MARKER), mode='w')
