@@ -2,7 +2,7 @@
 commit (a full-size VGG16). Format as in hda_plugin/fileio/tf_checkpoint.py: one data
 block, an index block, an empty metaindex block and the footer; no prefix compression.
 The reader it feeds is checked against files written by real TensorFlow
-(tests/fixtures/tfslim_vgg16), and test_models checks this writer's output round-trips.
+(tests/fixtures/tfslim_vgg16), and tests/test_weights checks this writer's output round-trips.
 """
 import struct
 

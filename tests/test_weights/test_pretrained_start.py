@@ -2,7 +2,7 @@
 iterations, where MMDetection's default (random) initialisation diverges.
 
 No ImageNet weights can be downloaded here, so the VGG16 is a stand-in
-(tests/test_models/vgg16_standin.py): full size, written as a TF-slim V2 checkpoint,
+(tests/test_weights/vgg16_standin.py): full size, written as a TF-slim V2 checkpoint,
 with each layer scaled on the training images to unit activations as pretrained weights
 are. It goes through the real path: tools/model_converters/tfslim_vgg16_to_mmdet.py
 --fc-reduce, configs/ssd512_hda_tfslim-vgg16.py's init_cfg, PretrainedWeightsHook's check.
