@@ -114,9 +114,8 @@ def frame_pool(work_dir):
 
 def write_shards(pool, out_dir, name, n, per_shard=200):
     from tfrecord.writer import TFRecordWriter
-    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools',
-                                'dataset_converters'))
-    from hda_to_tfrecord import to_example
+
+    from hda_plugin.fileio.tf_example import ssd_example
     os.makedirs(out_dir, exist_ok=True)
     w = None
     for i in range(n):
@@ -125,7 +124,9 @@ def write_shards(pool, out_dir, name, n, per_shard=200):
                 w.close()
             w = TFRecordWriter(osp.join(out_dir, f'{name}_{i // per_shard:03d}.tfrecord'))
         info, data = pool[i % len(pool)]
-        w.write(to_example(info, data, 15))
+        inst = info['instances']
+        w.write(ssd_example(info['width'], info['height'], [i['bbox'] for i in inst],
+                            [i['ignore_flag'] for i in inst], data, 15))
     w.close()
     return osp.join(out_dir, f'{name}_*.tfrecord')
 

@@ -1,16 +1,42 @@
-"""SSD-Tensorflow's ``tf.train.Example`` schema (``datasets/pascalvoc_to_tfrecords.py``),
-parsed with the ``tfrecord`` package's protobuf, and image headers read without decoding."""
+"""SSD-Tensorflow's ``tf.train.Example`` schema (``datasets/pascalvoc_to_tfrecords.py``):
+written as the ``tfrecord`` package's feature dict, parsed with its protobuf; image headers
+read without decoding."""
 from typing import Dict
 
 import numpy as np
 
-__all__ = ['parse_ssd_example', 'example_image', 'image_size_from_bytes',
+__all__ = ['ssd_example', 'parse_ssd_example', 'example_image', 'image_size_from_bytes',
            'image_format_from_bytes']
 
 
 def _values(feature):
     kind = feature.WhichOneof('kind')
     return list(getattr(feature, kind).value) if kind else []
+
+
+def ssd_example(width: int, height: int, boxes_xyxy, difficult, encoded: bytes,
+                person_id: int) -> Dict:
+    """The feature dict of one SSD-Tensorflow example, for ``tfrecord``'s
+    ``TFRecordWriter.write``: boxes (pixels ``x1, y1, x2, y2``) normalised to ``[0, 1]``,
+    every box labelled ``person_id`` with ``label_text`` ``b'person'``, ``difficult`` per
+    box, the image bytes stored as they are with ``image/format`` ``b'JPEG'`` (as the
+    SSD-Tensorflow converter writes it, whatever the bytes are)."""
+    w, h = width, height
+    boxes = [list(b) for b in boxes_xyxy]
+    return {
+        'image/height': (h, 'int'), 'image/width': (w, 'int'), 'image/channels': (3, 'int'),
+        'image/shape': ([h, w, 3], 'int'),
+        'image/object/bbox/xmin': ([b[0] / w for b in boxes], 'float'),
+        'image/object/bbox/ymin': ([b[1] / h for b in boxes], 'float'),
+        'image/object/bbox/xmax': ([b[2] / w for b in boxes], 'float'),
+        'image/object/bbox/ymax': ([b[3] / h for b in boxes], 'float'),
+        'image/object/bbox/label': ([person_id] * len(boxes), 'int'),
+        'image/object/bbox/label_text': ([b'person'] * len(boxes), 'byte'),
+        'image/object/bbox/difficult': ([int(d) for d in difficult], 'int'),
+        'image/object/bbox/truncated': ([0] * len(boxes), 'int'),
+        'image/format': (b'JPEG', 'byte'),
+        'image/encoded': (encoded, 'byte'),
+    }
 
 
 def parse_ssd_example(data: bytes, with_image: bool = True) -> Dict:

@@ -17,6 +17,7 @@ from tfrecord.writer import TFRecordWriter
 from tqdm import tqdm
 
 from hda_plugin.datasets import HDADataset
+from hda_plugin.fileio.tf_example import ssd_example
 
 
 def parse_args():
@@ -33,22 +34,10 @@ def parse_args():
 
 
 def to_example(info, data, person_id):
-    w, h = info['width'], info['height']
-    boxes = [i['bbox'] for i in info['instances']]
-    return {
-        'image/height': (h, 'int'), 'image/width': (w, 'int'), 'image/channels': (3, 'int'),
-        'image/shape': ([h, w, 3], 'int'),
-        'image/object/bbox/xmin': ([b[0] / w for b in boxes], 'float'),
-        'image/object/bbox/ymin': ([b[1] / h for b in boxes], 'float'),
-        'image/object/bbox/xmax': ([b[2] / w for b in boxes], 'float'),
-        'image/object/bbox/ymax': ([b[3] / h for b in boxes], 'float'),
-        'image/object/bbox/label': ([person_id] * len(boxes), 'int'),
-        'image/object/bbox/label_text': ([b'person'] * len(boxes), 'byte'),
-        'image/object/bbox/difficult': ([i['ignore_flag'] for i in info['instances']], 'int'),
-        'image/object/bbox/truncated': ([0] * len(boxes), 'int'),
-        'image/format': (b'JPEG', 'byte'),  # as the SSD-Tensorflow converter writes it
-        'image/encoded': (data, 'byte'),
-    }
+    """An HDADataset data info and its frame bytes as an SSD-Tensorflow example."""
+    inst = info['instances']
+    return ssd_example(info['width'], info['height'], [i['bbox'] for i in inst],
+                       [i['ignore_flag'] for i in inst], data, person_id)
 
 
 def main():
