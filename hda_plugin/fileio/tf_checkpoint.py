@@ -21,10 +21,6 @@ variable (name, shape, dtype; ``tensor_slice.proto``), and every other entry a
 
 The protobuf messages are decoded from the wire format here: their ``.proto`` files ship
 only with TensorFlow.
-
-(About 330 lines, kept in one module on purpose: the table, the two protobuf layouts and
-the V1/V2 readers are one file format, and a change to one part is checked against the
-others.)
 """
 import glob
 import os.path as osp

@@ -11,9 +11,6 @@ every 4th input and output of fc7.
 
 MMDetection's caffe VGG16 (``vgg16_caffe-292e1171.pth``, the stock SSD configs' backbone)
 is already in this layout, conv6/conv7 included: it loads with ``init_cfg`` as it is.
-
-(About 300 lines: the two converters share the layer table, the fc-reduce and the
-checks, and the report they print; splitting them would duplicate those.)
 """
 import difflib
 import os
