@@ -5,7 +5,8 @@
 #
 # mmdet::ssd/ssd512_coco.py, with (in order of inheritance, each file one job):
 #   _base_/datasets/hda.py   the HDA data set: paths, camera-disjoint split, dataloaders
-#   _base_/hda_runtime.py    evaluators (HDA benchmark, Dollár settings, VOC AP), diagnostics
+#   _base_/hda_runtime.py    evaluators (HDA benchmark, Dollár settings, VOC AP), diagnostics,
+#                            crash-safe checkpoints and resume
 #   this file                the model delta: one class (person), ignore regions honoured by
 #                            the assigner, the VGG16 weights from a local path
 # (data_root and backbone_weights are copied into the dicts when the config is read, so they
@@ -22,6 +23,8 @@ model = dict(
     backbone=dict(
         init_cfg=dict(type='Pretrained', checkpoint=backbone_weights)
         if backbone_weights else None),
-    bbox_head=dict(num_classes=1),
+    # mmdet 3.3.0's SSDHead cannot predict (no loss_cls, open-mmlab/mmdetection#11063):
+    # the same head, same parameters, with the attribute (hda_plugin/models/dense_heads).
+    bbox_head=dict(type='PredictableSSDHead', num_classes=1),
     # crowd / personUnk regions: anchors inside them are neither positives nor negatives.
     train_cfg=dict(assigner=dict(ignore_iof_thr=0.5)))

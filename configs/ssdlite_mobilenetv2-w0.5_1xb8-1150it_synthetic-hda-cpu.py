@@ -37,6 +37,7 @@ model = dict(
         act_cfg=dict(type='ReLU6'),
         init_cfg=dict(type='TruncNormal', layer='Conv2d', std=0.03)),
     bbox_head=dict(
+        type='PredictableSSDHead',  # SSDHead that can predict (configs/ssd512_hda.py)
         in_channels=(16, 48, 1280, 256, 128),
         use_depthwise=True,
         norm_cfg=norm_cfg,

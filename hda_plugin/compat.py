@@ -1,22 +1,29 @@
-"""Workarounds for defects of the pinned OpenMMLab stack, each in one named place.
+"""Workarounds for defects of the pinned OpenMMLab stack that must stay a patch or a global
+registration, each in one named place.
 
 Applied once when :mod:`hda_plugin` is imported (configs pull it in through
-``custom_imports``), so a stock MMDetection config with ``custom_imports`` gets them too.
+``custom_imports``), so a stock MMDetection config with ``custom_imports`` gets them too
+(numbered as in docs/upstream_defects.md):
 
-1. mmdet 3.3.0 SSD cannot predict: ``BaseDenseHead._predict_by_feat_single`` reads
-   ``self.loss_cls``, which ``SSDHead`` never defines (open-mmlab/mmdetection#11063,
-   #11305, #11780; fix PR #11524 unmerged).
 2. mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; torch >= 2.6 then
    refuses mmengine's own checkpoints when resuming or loading (fixed on mmengine main,
-   unreleased), and older torch runs any code a checkpoint carries. Local checkpoints
-   load through :func:`hda_plugin.safe_pickle.safe_torch_load` instead: an allowlist of
-   the types MMEngine's checkpoints hold, no code.
+   unreleased), and older torch runs any code a checkpoint carries. Every path that loads
+   a checkpoint (``load_from``, ``--resume``, ``init_cfg``, the tools) goes through
+   ``CheckpointLoader``'s scheme for local files, and no config key selects another, so
+   that scheme is re-registered: :func:`hda_plugin.safe_pickle.safe_torch_load`, an
+   allowlist of the types MMEngine's checkpoints hold, no code.
 3. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and wraps the model
    in DDP with ``device_ids=[LOCAL_RANK]``; both fail on a machine without CUDA.
-4. mmengine 0.10.7's ``CheckpointHook`` deletes the oldest checkpoint before writing the
-   new one, and local files (checkpoints, ``last_checkpoint``) are written in place; its
-   auto-resume trusts ``last_checkpoint`` blindly. :mod:`hda_plugin.engine.checkpoints`
-   reorders the save, writes atomically, and resumes from the newest complete checkpoint.
+   :class:`CPUDistributedDataParallel` is registered in MMEngine's ``MODEL_WRAPPERS``, and
+   the tools call :func:`init_cpu_distributed` (the launcher runs before any config-named
+   component exists).
+
+The other workarounds are components the configs name: defect 1, mmdet 3.3.0 SSD cannot
+predict: ``model.bbox_head.type='PredictableSSDHead'`` (:mod:`hda_plugin.models`); defect 4,
+mmengine 0.10.7's checkpoints and auto-resume are not crash-safe:
+``default_hooks.checkpoint.type='CrashSafeCheckpointHook'`` and
+``runner_type='CrashSafeRunner'`` (:mod:`hda_plugin.engine`).
+Importing :mod:`hda_plugin` registers them and patches nothing else.
 """
 import os
 import os.path as osp
@@ -30,18 +37,6 @@ from .safe_pickle import safe_torch_load
 __all__ = ['apply_patches', 'init_cpu_distributed', 'CPUDistributedDataParallel']
 
 _APPLIED = False
-
-
-def _patch_ssd_head_loss_cls():
-    """Defect 1: give ``SSDHead`` the ``loss_cls`` attribute its base class reads.
-
-    SSD computes its classification loss inline (hard negative mining), so it has no
-    loss module; ``None`` makes ``getattr(None, 'custom_cls_channels', False)`` False and
-    prediction takes the softmax branch, as PR #11524 intends.
-    """
-    from mmdet.models.dense_heads import SSDHead
-    if 'loss_cls' not in SSDHead.__dict__:
-        SSDHead.loss_cls = None
 
 
 def _patch_checkpoint_loader():
@@ -64,26 +59,6 @@ def _patch_checkpoint_loader():
         return safe_torch_load(filename, map_location=map_location)
 
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
-
-
-def _patch_crash_safe_checkpoints():
-    """Defect 4: atomic local writes, save-then-remove, a resume that skips cut files."""
-    from mmengine.fileio.backends import LocalBackend
-    from mmengine.hooks import CheckpointHook
-    from mmengine.runner import runner as runner_module
-
-    from .engine.checkpoints import find_resumable_checkpoint, save_checkpoint_with_step
-    from .fileio.atomic import write_atomic
-
-    def put(self, obj, filepath):
-        write_atomic(obj, str(filepath), mode='wb')
-
-    def put_text(self, obj, filepath, encoding='utf-8'):
-        write_atomic(obj, str(filepath), mode='w', encoding=encoding)
-
-    LocalBackend.put, LocalBackend.put_text = put, put_text
-    CheckpointHook._save_checkpoint_with_step = save_checkpoint_with_step
-    runner_module.find_latest_checkpoint = find_resumable_checkpoint  # Runner.load_or_resume
 
 
 class CPUDistributedDataParallel(MMDistributedDataParallel):
@@ -139,8 +114,6 @@ def apply_patches():
     global _APPLIED
     if _APPLIED:
         return
-    _patch_ssd_head_loss_cls()
     _patch_checkpoint_loader()
-    _patch_crash_safe_checkpoints()
     _register_cpu_ddp()
     _APPLIED = True

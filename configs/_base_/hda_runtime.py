@@ -9,14 +9,21 @@ _base_ = './datasets/hda.py'
 #   personUnk, hidden as ignore regions), overall and per camera.
 # Then person AP as VOC computes it (mmdet's VOCMetric, overall and per camera).
 val_evaluator = [
-    dict(type='MissRateMetric', protocol='hda-benchmark'),  # data_root: the test set's
-    dict(type='MissRateMetric', protocol='caltech', aspect_ratio=0.41,
+    dict(type='HDABenchmarkMetric'),  # dbEval.m's fixed rules; data_root: the test set's
+    dict(type='CaltechMetric', aspect_ratio=0.41,
          settings=['Reasonable', 'All', 'Scale=near', 'Scale=medium', 'Scale=far',
                    'Occ=none', 'Occ=partial', 'Occ=heavy']),
     dict(type='CameraVOCMetric', metric='mAP', eval_mode='area', prefix='voc'),
     dict(type='CameraVOCMetric', metric='mAP', eval_mode='11points', prefix='voc11'),
 ]
 test_evaluator = val_evaluator
+
+# Crash-safe training state (hda_plugin/engine; docs/reliability.md): checkpoints written
+# atomically, the oldest removed only after the new one and last_checkpoint are written,
+# and --resume continuing from the newest complete checkpoint (mmengine 0.10.7's
+# CheckpointHook and auto-resume are not, docs/upstream_defects.md).
+default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))
+runner_type = 'CrashSafeRunner'
 
 # SSD's NumClassCheckHook, then hda_plugin's diagnostics (hda_plugin/engine/hooks); a list
 # replaces the base's whole. Address one by its type, whatever its place in the list:

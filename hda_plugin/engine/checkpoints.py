@@ -1,11 +1,15 @@
-"""Crash-safe training state: atomic files, the oldest checkpoint removed only after the new
-one is complete, and a resume that falls back to the newest loadable checkpoint.
+"""Crash-safe training state: atomic checkpoint files, and the checkpoint a resume can
+trust.
 
-mmengine 0.10.7 (``CheckpointHook._save_checkpoint_with_step``) deletes the oldest
-checkpoint *before* writing the new one and writes both the checkpoint and
-``last_checkpoint`` in place: a ``kill -9`` during a save with ``max_keep_ckpts=1`` left only
-a cut file, and an empty ``last_checkpoint`` made ``--resume`` fail although a good
-checkpoint existed. :mod:`hda_plugin.compat` (defect 4) installs the functions below.
+mmengine 0.10.7 writes local checkpoints in place (``LocalBackend.put``) and its auto-resume
+(``find_latest_checkpoint``) trusts ``last_checkpoint`` blindly: a ``kill -9`` during a save
+left a cut file, and an empty or stale ``last_checkpoint`` made ``--resume`` fail although a
+good checkpoint existed. Here, for the components the configs name:
+
+- :class:`AtomicLocalBackend`, file backend ``'atomic_local'``: local files written whole or
+  not at all; :class:`~hda_plugin.engine.hooks.CrashSafeCheckpointHook` saves through it;
+- :func:`find_resumable_checkpoint`: what :class:`~hda_plugin.engine.runner.CrashSafeRunner`
+  auto-resumes from.
 """
 import os
 import os.path as osp
@@ -13,14 +17,38 @@ import re
 import zipfile
 from typing import List, Optional
 
-from mmengine.dist import is_main_process
+from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import print_log
 
 from ..fileio.atomic import PARTIAL_SUFFIX, write_atomic
 from .work_dir_lock import process_alive
 
-__all__ = ['save_checkpoint_with_step', 'find_resumable_checkpoint',
+__all__ = ['AtomicLocalBackend', 'ATOMIC_LOCAL_BACKEND', 'find_resumable_checkpoint',
            'is_complete_checkpoint']
+
+#: the name :class:`AtomicLocalBackend` is registered under (``backend_args=dict(backend=...)``)
+ATOMIC_LOCAL_BACKEND = 'atomic_local'
+
+
+class AtomicLocalBackend(LocalBackend):
+    """MMEngine's local file backend, writing each file atomically.
+
+    ``LocalBackend.put``/``put_text`` write in place, so a process killed during a save
+    leaves a cut file under the final name. Here the bytes go to ``<file>.part<pid>``,
+    which is flushed and renamed to ``<file>`` once whole
+    (:func:`~hda_plugin.fileio.atomic.write_atomic`); a reader sees the old file or the
+    new one. Selected with ``backend_args=dict(backend='atomic_local')``: MMEngine's own
+    ``LocalBackend`` is left as it is.
+    """
+
+    def put(self, obj: bytes, filepath) -> None:
+        write_atomic(obj, str(filepath), mode='wb')
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        write_atomic(obj, str(filepath), mode='w', encoding=encoding)
+
+
+register_backend(ATOMIC_LOCAL_BACKEND, AtomicLocalBackend, force=True)
 
 
 def is_complete_checkpoint(path: str) -> bool:
@@ -31,35 +59,6 @@ def is_complete_checkpoint(path: str) -> bool:
             return any(n.endswith('data.pkl') for n in z.namelist())
     except (OSError, zipfile.BadZipFile):
         return False
-
-
-def save_checkpoint_with_step(self, runner, step, meta):
-    """``CheckpointHook._save_checkpoint_with_step``, reordered: save the new checkpoint,
-    point ``last_checkpoint`` at it (atomically), then remove the one that falls out of
-    ``max_keep_ckpts``."""
-    outdated = None
-    if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
-        if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
-            outdated = self.keep_ckpt_ids.popleft()
-        self.keep_ckpt_ids.append(step)
-        runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
-    ckpt_filename = self.filename_tmpl.format(step)
-    self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
-    runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-    runner.save_checkpoint(
-        self.out_dir, ckpt_filename, self.file_client_args, save_optimizer=self.save_optimizer,
-        save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=self.by_epoch,
-        backend_args=self.backend_args, **self.args)
-    if not is_main_process():
-        return
-    write_atomic(self.last_ckpt, osp.join(runner.work_dir, 'last_checkpoint'), mode='w',
-                 encoding='utf-8')
-    if outdated is not None and outdated != step:
-        old = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(outdated))
-        if self.file_backend.isfile(old):
-            self.file_backend.remove(old)
-        elif self.file_backend.isdir(old):  # checkpoints saved by deepspeed are directories
-            self.file_backend.rmtree(old)
 
 
 def _candidates(work_dir: str) -> List[str]:
@@ -78,11 +77,17 @@ def _candidates(work_dir: str) -> List[str]:
 
 def _remove_partial_files(work_dir: str) -> None:
     """Temporary files of :func:`~hda_plugin.fileio.atomic.write_atomic` whose writer died
-    (``kill -9`` mid-save)."""
+    (``kill -9`` mid-save): only the names a save stages in a work dir, a checkpoint's
+    ``<name>.pth.part<pid>`` and ``last_checkpoint.part<pid>``. Anything else ending in
+    ``.part<N>`` is the user's (a ``notes.part3999999`` was deleted once) and stays."""
     for name in os.listdir(work_dir) if osp.isdir(work_dir) else []:
-        m = re.search(re.escape(PARTIAL_SUFFIX) + r'(\d+)$', name)
+        m = re.fullmatch(r'(?:.+\.pth|last_checkpoint)' + re.escape(PARTIAL_SUFFIX) + r'(\d+)',
+                         name)
         if m and not process_alive(int(m.group(1))):
-            os.remove(osp.join(work_dir, name))
+            try:
+                os.remove(osp.join(work_dir, name))
+            except FileNotFoundError:  # another rank of the same resume removed it
+                continue
             print_log(f'resume: removed {name}, a save interrupted when process '
                       f'{m.group(1)} died.', logger='current', level=30)
 

@@ -1,5 +1,6 @@
-from .anchor_coverage import AnchorCoverageHook
+from .anchor_coverage import AnchorCoverage, AnchorCoverageHook, CoverageBin
 from .base import DiagnosticHook, Finding, TrainingDiagnosisError
+from .checkpoint_hook import CrashSafeCheckpointHook
 from .dataset_sanity import DatasetSanityHook
 from .divergence import DivergenceHook
 from .nonfinite_loss import NonFiniteLossHook
@@ -9,7 +10,8 @@ from .weight_health import WeightHealthHook
 from .zero_ap import ZeroAPDiagnosisHook
 
 __all__ = [
-    'AnchorCoverageHook', 'DatasetSanityHook', 'DiagnosticHook', 'DivergenceHook', 'Finding',
+    'AnchorCoverage', 'AnchorCoverageHook', 'CoverageBin', 'CrashSafeCheckpointHook',
+    'DatasetSanityHook', 'DiagnosticHook', 'DivergenceHook', 'Finding',
     'NonFiniteLossHook', 'PositiveAnchorHook', 'PretrainedWeightsHook',
     'TrainingDiagnosisError', 'WeightHealthHook', 'ZeroAPDiagnosisHook'
 ]

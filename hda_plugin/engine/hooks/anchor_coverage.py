@@ -1,5 +1,6 @@
 """``AnchorCoverageHook``: can the anchors match the persons at the network's input size?"""
 import math
+from dataclasses import dataclass
 from typing import List, Optional
 
 import numpy as np
@@ -12,7 +13,7 @@ from ...structures.anchors import centred_anchor_ious, resize_factors
 from ...utils.table import format_table
 from .base import DiagnosticHook, base_datasets, unwrap_model
 
-__all__ = ['AnchorCoverageHook', 'find_resize']
+__all__ = ['AnchorCoverage', 'AnchorCoverageHook', 'CoverageBin', 'find_resize']
 
 HEIGHT_BINS = (0, 8, 16, 32, 64, 128, 256, math.inf)
 
@@ -26,6 +27,52 @@ def find_resize(pipeline) -> Optional[MMCVResize]:
             return t
     return None
 
+
+@dataclass
+class CoverageBin:
+    """Coverage of the boxes whose height is in ``[lo, hi)`` px (at the network input)."""
+    lo: float
+    hi: float
+    #: boxes in the bin
+    n: int
+    #: share of them whose best anchor reaches the assigner's ``pos_iou_thr``
+    coverage: float
+    #: their mean best-anchor IoU
+    mean_iou: float
+
+
+@dataclass(eq=False)  # numpy fields: compare what you need, not the whole
+class AnchorCoverage:
+    """What :meth:`AnchorCoverageHook.measure` finds; per-box arrays are aligned, one entry
+    per sampled training box, at the size the network sees it."""
+    #: boxes measured
+    n: int
+    #: share of them whose best anchor reaches ``pos_thr``
+    coverage: float
+    #: the assigner's ``pos_iou_thr``
+    pos_thr: float
+    #: IoU of each box's best anchor, on the anchor grid
+    best_iou: np.ndarray
+    #: box heights and widths (px)
+    heights: np.ndarray
+    widths: np.ndarray
+    #: ``best_iou >= pos_thr``
+    covered: np.ndarray
+    #: the same by box height (:data:`HEIGHT_BINS`), empty bins left out
+    bins: List[CoverageBin]
+    #: each box's best IoU with every anchor shape centred on it (grid placement aside)
+    shape_iou: np.ndarray
+    #: the stride (px) of the level holding that best-shaped anchor
+    shape_stride: np.ndarray
+    #: smallest and largest anchor, as sqrt(w * h) px
+    anchor_min_size: float
+    anchor_max_size: float
+    #: the anchors' width/height ratios, rounded to 0.01
+    anchor_aspects: List[float]
+    #: the network input size(s), for messages
+    input_desc: str
+    #: training images sampled
+    images: int
 
 
 @HOOKS.register_module()
@@ -65,7 +112,8 @@ class AnchorCoverageHook(DiagnosticHook):
         self.warn_below = warn_below
         self.error_below = error_below
         self.seed = seed
-        self.result = {}
+        #: the last measurement; None before it, or when no box could be measured
+        self.result: Optional[AnchorCoverage] = None
 
     def before_train(self, runner) -> None:
         if not self.enabled:
@@ -83,23 +131,27 @@ class AnchorCoverageHook(DiagnosticHook):
         divisor = int(getattr(model.data_preprocessor, 'pad_size_divisor', 1) or 1)
         datasets = list(base_datasets(runner.train_dataloader.dataset))
         res = self.result = self.measure(datasets, prior_gen, pos_thr, divisor)
-        if not res['n']:
+        if res is None:
             self.report(runner, 'info', 'no usable training box to measure; skipped.')
             return
         runner.logger.info(f'[{self.check_name}] {self.table(res)}')
-        cov = res['coverage']
+        cov = res.coverage
         if cov >= self.warn_below:
-            self.report(runner, 'info', f'{cov:.1%} of {res["n"]} sampled boxes reach '
+            self.report(runner, 'info', f'{cov:.1%} of {res.n} sampled boxes reach '
                         f'IoU >= {pos_thr} with an anchor.')
             return
         severity = 'error' if cov < self.error_below else 'warning'
         self.report(runner, severity,
-                    f'poor anchor coverage: only {cov:.1%} of {res["n"]} sampled training '
+                    f'poor anchor coverage: only {cov:.1%} of {res.n} sampled training '
                     f'boxes reach IoU >= {pos_thr} (assigner pos_iou_thr) with any anchor at '
-                    f'the network input {res["input_desc"]}; the others get at most a '
+                    f'the network input {res.input_desc}; the others get at most a '
                     f'low-quality match. {self.suggest(res)}')
 
-    def measure(self, datasets, prior_gen, pos_thr: float, divisor: int) -> dict:
+    def measure(self, datasets, prior_gen, pos_thr: float,
+                divisor: int) -> Optional[AnchorCoverage]:
+        """Best-anchor IoU of the (sampled) training boxes of ``datasets`` under the anchors
+        of ``prior_gen``, on an input padded to a multiple of ``divisor``; None when no
+        usable box was found."""
         infos = []
         for ds in datasets:
             resize = find_resize(ds.pipeline)
@@ -142,7 +194,7 @@ class AnchorCoverageHook(DiagnosticHook):
         anchor_stride = np.concatenate([
             np.full(len(a), max(s)) for a, s in zip(prior_gen.base_anchors, prior_gen.strides)])
         if not best:
-            return dict(n=0)
+            return None
         best, heights, widths = (np.concatenate(x) for x in (best, heights, widths))
         covered = best >= pos_thr
         # The same IoU with every anchor centred on the box: is there an anchor of the right
@@ -154,52 +206,52 @@ class AnchorCoverageHook(DiagnosticHook):
         for lo, hi in zip(HEIGHT_BINS[:-1], HEIGHT_BINS[1:]):
             m = (heights >= lo) & (heights < hi)
             if m.any():
-                bins.append(dict(lo=lo, hi=hi, n=int(m.sum()), coverage=float(covered[m].mean()),
-                                 mean_iou=float(best[m].mean())))
+                bins.append(CoverageBin(lo=lo, hi=hi, n=int(m.sum()),
+                                        coverage=float(covered[m].mean()),
+                                        mean_iou=float(best[m].mean())))
         in_sizes = sorted(shapes)
         input_desc = (f'{in_sizes[0][0]}x{in_sizes[0][1]}' if len(in_sizes) == 1 else
                       f'{in_sizes[0][0]}x{in_sizes[0][1]} .. {in_sizes[-1][0]}x{in_sizes[-1][1]}')
-        return dict(n=int(len(best)), coverage=float(covered.mean()), pos_thr=pos_thr,
-                    best_iou=best, heights=heights, widths=widths, covered=covered, bins=bins,
-                    shape_iou=shape_iou.max(axis=1), shape_stride=anchor_stride[best_shape],
-                    anchor_min_size=float(anchor_size.min()),
-                    anchor_max_size=float(anchor_size.max()),
-                    anchor_aspects=sorted({round(float(a), 2) for a in anchor_w / anchor_h}),
-                    input_desc=input_desc + ' (after Resize, before random crop/Expand)',
-                    images=len(infos))
+        return AnchorCoverage(
+            n=int(len(best)), coverage=float(covered.mean()), pos_thr=pos_thr, best_iou=best,
+            heights=heights, widths=widths, covered=covered, bins=bins,
+            shape_iou=shape_iou.max(axis=1), shape_stride=anchor_stride[best_shape],
+            anchor_min_size=float(anchor_size.min()), anchor_max_size=float(anchor_size.max()),
+            anchor_aspects=sorted({round(float(a), 2) for a in anchor_w / anchor_h}),
+            input_desc=input_desc + ' (after Resize, before random crop/Expand)',
+            images=len(infos))
 
     @staticmethod
-    def table(res: dict) -> str:
-        lines = [f'anchor coverage at IoU >= {res["pos_thr"]} on {res["n"]} boxes from '
-                 f'{res["images"]} sampled images, input {res["input_desc"]}; anchor sizes '
-                 f'{res["anchor_min_size"]:.0f}..{res["anchor_max_size"]:.0f} px (sqrt(w*h)):',
+    def table(res: AnchorCoverage) -> str:
+        lines = [f'anchor coverage at IoU >= {res.pos_thr} on {res.n} boxes from '
+                 f'{res.images} sampled images, input {res.input_desc}; anchor sizes '
+                 f'{res.anchor_min_size:.0f}..{res.anchor_max_size:.0f} px (sqrt(w*h)):',
                  ]
-        rows = [(f'{b["lo"]:g}-{b["hi"]:g}' if math.isfinite(b['hi']) else f'>= {b["lo"]:g}',
-                 b['n'], f'{b["coverage"]:.1%}', f'{b["mean_iou"]:.2f}') for b in res['bins']]
-        rows.append(('all', res['n'], f'{res["coverage"]:.1%}',
-                     f'{float(np.mean(res["best_iou"])):.2f}'))
+        rows = [(f'{b.lo:g}-{b.hi:g}' if math.isfinite(b.hi) else f'>= {b.lo:g}',
+                 b.n, f'{b.coverage:.1%}', f'{b.mean_iou:.2f}') for b in res.bins]
+        rows.append(('all', res.n, f'{res.coverage:.1%}', f'{float(np.mean(res.best_iou)):.2f}'))
         lines += format_table(('box height (px)', 'boxes', 'coverage', 'mean best IoU'), rows)
         return '\n'.join(lines)
 
     @staticmethod
-    def suggest(res: dict) -> str:
+    def suggest(res: AnchorCoverage) -> str:
         # sizes as sqrt(area), so a thin person compares fairly with a square anchor
-        miss = ~res['covered']
+        miss = ~res.covered
         n_miss = max(int(miss.sum()), 1)
-        size = np.sqrt(res['heights'] * res['widths'])
-        amin, amax = res['anchor_min_size'], res['anchor_max_size']
-        no_shape = miss & (res['shape_iou'] < res['pos_thr'])  # no anchor of this size/shape
+        size = np.sqrt(res.heights * res.widths)
+        amin, amax = res.anchor_min_size, res.anchor_max_size
+        no_shape = miss & (res.shape_iou < res.pos_thr)  # no anchor of this size/shape
         small = float((no_shape & (size < amin)).sum() / n_miss)
         large = float((no_shape & (size > amax)).sum() / n_miss)
         size_miss = size[miss]
         # an anchor of the right size and shape exists, but the grid places none on the box
-        grid = miss & (res['shape_iou'] >= res['pos_thr'])
+        grid = miss & (res.shape_iou >= res.pos_thr)
         grid_share = float(grid.sum() / n_miss)
         tips: List[str] = []
         if small >= 0.5:
             med = float(np.median(size_miss[size_miss < amin]))
             k = amin / max(med, 1e-3)
-            p10 = float(np.percentile(np.sqrt(res['heights'] * res['widths']), 10))
+            p10 = float(np.percentile(size, 10))
             tips.append(
                 f'{small:.0%} of the unmatched boxes are smaller than the smallest anchor '
                 f'({amin:.0f} px as sqrt(w*h); theirs is {med:.1f} px, median). Enlarge the '
@@ -212,8 +264,8 @@ class AnchorCoverageHook(DiagnosticHook):
                         f'anchor ({amax:.0f} px as sqrt(w*h)): raise max_sizes of the last '
                         'level or shrink the input.')
         elif grid_share >= 0.5:
-            stride = float(np.median(res['shape_stride'][grid]))
-            width = float(np.median(res['widths'][grid]))
+            stride = float(np.median(res.shape_stride[grid]))
+            width = float(np.median(res.widths[grid]))
             tips.append(
                 f'{grid_share:.0%} of the unmatched boxes have an anchor of the right size and '
                 f'shape, but on a grid too coarse for them: those anchors are {stride:.0f} px '
@@ -223,10 +275,10 @@ class AnchorCoverageHook(DiagnosticHook):
                 'input, or lower train_cfg.assigner.pos_iou_thr (e.g. 0.4); '
                 'MaxIoUAssigner still gives each box its best anchor (min_pos_iou).')
         else:
-            aspect = float(np.median(res['widths'] / np.maximum(res['heights'], 1e-3)))
+            aspect = float(np.median(res.widths / np.maximum(res.heights, 1e-3)))
             tips.append(f'the unmatched boxes fall between anchor sizes or shapes; boxes have '
                         f'a median width/height of {aspect:.2f} and the anchors '
-                        f'{res["anchor_aspects"]}: add ratio {1 / max(aspect, 1e-3):.1f} to '
+                        f'{res.anchor_aspects}: add ratio {1 / max(aspect, 1e-3):.1f} to '
                         'anchor_generator.ratios, use denser scales, or lower '
                         'train_cfg.assigner.pos_iou_thr (e.g. 0.4).')
         return 'Suggestion: ' + ' '.join(tips)

@@ -8,6 +8,7 @@ from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData
 
 from hda_plugin.engine.hooks import (
+    AnchorCoverage,
     AnchorCoverageHook,
     DatasetSanityHook,
     TrainingDiagnosisError,
@@ -67,10 +68,15 @@ def test_anchor_coverage_on_boxes_with_known_ious():
     tiny = [24.0, 24.0, 26.0, 27.0]         # 2x3 px inside a 16 px anchor
     ds = _Dataset([_info([exact, tiny])])
     res = AnchorCoverageHook().measure([ds], gen, pos_thr=0.5, divisor=1)
-    assert res['n'] == 2 and res['coverage'] == pytest.approx(0.5)
-    assert res['best_iou'][0] == pytest.approx(1.0)
-    assert res["best_iou"][1] == pytest.approx(6 / 256, rel=1e-4)
-    assert [b['n'] for b in res['bins']] == [1, 1]
+    assert isinstance(res, AnchorCoverage)
+    assert res.n == 2 and res.coverage == pytest.approx(0.5)
+    assert res.best_iou[0] == pytest.approx(1.0)
+    assert res.best_iou[1] == pytest.approx(6 / 256, rel=1e-4)
+    assert [(b.lo, b.hi, b.n) for b in res.bins] == [(0, 8, 1), (16, 32, 1)]
+    assert res.anchor_min_size == pytest.approx(16) and res.images == 1
+    table = AnchorCoverageHook.table(res)
+    assert 'anchor coverage at IoU >= 0.5 on 2 boxes from 1 sampled images' in table
+    assert '50.0%' in table
     tip = AnchorCoverageHook.suggest(res)
     assert 'smaller than the smallest anchor (16 px' in tip and 'Enlarge the input' in tip
 
@@ -84,7 +90,7 @@ def test_anchor_coverage_names_a_coarse_grid():
     w, h = float(tall[2] - tall[0]), float(tall[3] - tall[1])
     boxes = [[cx - w / 2, 15.5 - h / 2, cx + w / 2, 15.5 + h / 2] for cx in (15.5, 31.5)]
     res = AnchorCoverageHook().measure([_Dataset([_info(boxes)])], gen, 0.5, 1)
-    assert res['coverage'] < 0.5 and all(res['shape_iou'] > 0.99)
+    assert res.coverage < 0.5 and all(res.shape_iou > 0.99)
     assert 'grid too coarse' in AnchorCoverageHook.suggest(res)
 
 

@@ -1,0 +1,3 @@
+from .predictable_ssd_head import PredictableSSDHead
+
+__all__ = ['PredictableSSDHead']
