@@ -1,4 +1,4 @@
-"""Time of MissRateMetric (one MR-2; all Dollár settings; the hda-benchmark protocol)
+"""Time of CaltechMetric (one MR-2; all Dollár settings) and HDABenchmarkMetric
 against MMDetection's eval_map on the same detections.
 
     python benchmarks/benchmark_miss_rate.py [--images 10000] [--dets 100] [--gts 6]
@@ -7,11 +7,11 @@ Random images, each with ``--gts`` persons (one in six an ignore region, visible
 fractions random) and ``--dets`` detections (jittered copies of the persons plus random
 boxes, random scores), 10 cameras. Times ``process`` + ``compute_metrics`` of
 
-- ``MissRateMetric(aspect_ratio=0.41)``: one MR-2 (caltech protocol, no settings), overall
+- ``CaltechMetric(aspect_ratio=0.41)``: one MR-2 (caltech protocol, no settings), overall
   and per camera;
-- ``MissRateMetric(protocol='caltech', aspect_ratio=0.41, settings=DOLLAR_SETTINGS)``: the
-  8 settings of the HDA configs, MR-2 and MR-4, overall and per camera;
-- ``MissRateMetric(protocol='hda-benchmark')``: the same detections scored as dbEval.m does
+- ``CaltechMetric(aspect_ratio=0.41, settings=DOLLAR_SETTINGS)``: the 8 settings of the
+  HDA configs, MR-2 and MR-4, overall and per camera;
+- ``HDABenchmarkMetric()``: the same detections scored as dbEval.m does
   against a ground-truth ``allD.txt`` per camera (written to a temporary release, read back
   inside the timing);
 
@@ -33,7 +33,11 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmdet.evaluation.functional import eval_map  # noqa: E402
 
-from hda_plugin.evaluation import DOLLAR_SETTINGS, MissRateMetric  # noqa: E402
+from hda_plugin.evaluation import (  # noqa: E402
+    DOLLAR_SETTINGS,
+    CaltechMetric,
+    HDABenchmarkMetric,
+)
 from hda_plugin.fileio.alld import write_alld  # noqa: E402
 from hda_plugin.fileio.vbb import VbbAnnotation, dump_vbb  # noqa: E402
 
@@ -146,10 +150,9 @@ def main():
         res = metric.compute_metrics(metric.results)
         return time.perf_counter() - t, res
 
-    t_mr, res = timed(MissRateMetric(aspect_ratio=0.41))
-    t_set, res_set = timed(MissRateMetric(protocol='caltech', aspect_ratio=0.41,
-                                          settings=list(DOLLAR_SETTINGS)))
-    t_hda, res_hda = timed(MissRateMetric(protocol='hda-benchmark'))
+    t_mr, res = timed(CaltechMetric(aspect_ratio=0.41))
+    t_set, res_set = timed(CaltechMetric(aspect_ratio=0.41, settings=list(DOLLAR_SETTINGS)))
+    t_hda, res_hda = timed(HDABenchmarkMetric())
 
     dets = [[np.hstack([d, s[:, None]])] for _, d, s, *_ in images]
     anns = [dict(bboxes=g, labels=np.zeros(len(g), dtype=np.int64), bboxes_ignore=i,
@@ -163,12 +166,12 @@ def main():
     print('=' * 72)
     print(f'{args.images} images x {args.dets} detections, {args.gts} persons per image '
           '(1 in 6 an ignore region)')
-    print(f'  MissRateMetric caltech, one MR-2 (overall and 10 cameras): {t_mr:.2f} s '
+    print(f'  CaltechMetric, one MR-2 (overall and 10 cameras): {t_mr:.2f} s '
           f'(MR-2 {res["MR-2"]:.3f})')
-    print(f'  MissRateMetric caltech, {len(DOLLAR_SETTINGS)} settings x MR-2 + MR-4 '
+    print(f'  CaltechMetric, {len(DOLLAR_SETTINGS)} settings x MR-2 + MR-4 '
           f'(overall and 10 cameras): {t_set:.2f} s (Reasonable MR-2 '
           f'{res_set["Reasonable/MR-2"]:.3f})')
-    print(f'  MissRateMetric hda-benchmark (reads 10 ground-truth allD.txt): {t_hda:.2f} s '
+    print(f'  HDABenchmarkMetric (reads 10 ground-truth allD.txt): {t_hda:.2f} s '
           f'(MR-2 {res_hda["MR-2"]:.3f})')
     print(f'  all settings + both protocols / one MR-2: {(t_set + t_hda) / t_mr:.2f}')
     if t_old:
@@ -177,7 +180,7 @@ def main():
               f'{(t_set + t_hda) / t_old[0]:.2f}')
     print(f'  mmdet eval_map, nproc=4 (VOCMetric default): {times[4]:.2f} s (AP {ap:.3f})')
     print(f'  mmdet eval_map, nproc=1: {times[1]:.2f} s')
-    print(f'  ratio MissRateMetric / eval_map: {t_mr / times[4]:.2f} (nproc=4), '
+    print(f'  ratio CaltechMetric (one MR-2) / eval_map: {t_mr / times[4]:.2f} (nproc=4), '
           f'{t_mr / times[1]:.2f} (nproc=1)')
     print('=' * 72)
 

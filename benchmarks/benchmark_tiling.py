@@ -85,7 +85,7 @@ def main():
             wall = time.perf_counter() - start
             coco.close()
             dt = load_benchmark_dt(root, f'tile_{tile}', CAM)
-            mr2 = evaluate_benchmark([gt], [dt], pool=[CAM])['pool']['mr2']
+            mr2 = evaluate_benchmark([gt], [dt], pool=[CAM])['pool'].mr2
             r03, n_gt = recall(gt, dt, 0.3)
             r_all, _ = recall(gt, dt, -1.0)
             plan = next(iter(res.plans.values()))

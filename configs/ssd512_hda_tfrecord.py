@@ -39,7 +39,7 @@ test_dataloader = val_dataloader
 # figure (score exported frames with tools/analysis/hda_benchmark.py instead); the caltech
 # settings count every person as "posv not set" (logged).
 val_evaluator = [
-    dict(type='MissRateMetric', protocol='caltech', aspect_ratio=0.41,
+    dict(type='CaltechMetric', aspect_ratio=0.41,
          settings=['Reasonable', 'All', 'Scale=near', 'Scale=medium', 'Scale=far']),
     dict(type='CameraVOCMetric', metric='mAP', eval_mode='area', prefix='voc'),
     dict(type='CameraVOCMetric', metric='mAP', eval_mode='11points', prefix='voc11'),

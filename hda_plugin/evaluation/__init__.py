@@ -1,24 +1,47 @@
-from .camera_voc_metric import CameraVOCMetric
-from .dbeval import CameraBoxes, evaluate_benchmark, load_benchmark_dt, load_benchmark_gt
-from .dump_hda_detections import DumpHDADetections
-from .functional import (
-                         REF_FPPI,
-                         REF_FPPI_MR4,
-                         log_average_miss_rate,
-                         match_batch,
-                         match_image,
-                         miss_rate_fppi,
-                         resize_to_aspect,
-                         resize_xywh_to_aspect,
-                         roc_curve,
+from .caltech import CaltechEvaluation, CaltechImage, evaluate_caltech
+from .dbeval import (
+    BenchmarkFrame,
+    CameraBoxes,
+    benchmark_metrics,
+    benchmark_notes,
+    evaluate_benchmark,
+    load_benchmark_dt,
+    load_benchmark_gt,
 )
-from .miss_rate_metric import MissRateMetric
-from .protocols import CALTECH_SETTINGS, DOLLAR_SETTINGS, HDA_BENCHMARK
+from .functional import (
+    REF_FPPI,
+    REF_FPPI_MR4,
+    MissRateSummary,
+    RocCurve,
+    log_average_miss_rate,
+    match_batch,
+    match_image,
+    miss_rate_fppi,
+    per_group_roc_curves,
+    roc_curve,
+)
+from .metrics import (
+    CaltechMetric,
+    CameraVOCMetric,
+    DumpHDADetections,
+    HDABenchmarkMetric,
+    ImageMatch,
+    MissRateMetric,
+)
+from .protocols import (
+    CALTECH_SETTINGS,
+    DOLLAR_SETTINGS,
+    HDA_BENCHMARK,
+    HDA_BENCHMARK_RULES,
+    hda_benchmark_title,
+)
 
 __all__ = [
-    'REF_FPPI', 'REF_FPPI_MR4', 'CameraVOCMetric', 'DumpHDADetections', 'MissRateMetric',
-    'log_average_miss_rate', 'match_batch', 'match_image', 'miss_rate_fppi',
-    'resize_to_aspect', 'resize_xywh_to_aspect', 'roc_curve', 'CameraBoxes',
-    'evaluate_benchmark', 'load_benchmark_dt', 'load_benchmark_gt', 'CALTECH_SETTINGS',
-    'DOLLAR_SETTINGS', 'HDA_BENCHMARK'
+    'REF_FPPI', 'REF_FPPI_MR4', 'CaltechMetric', 'HDABenchmarkMetric', 'MissRateMetric',
+    'CameraVOCMetric', 'DumpHDADetections', 'ImageMatch', 'MissRateSummary', 'RocCurve',
+    'log_average_miss_rate', 'match_batch', 'match_image', 'miss_rate_fppi', 'roc_curve',
+    'per_group_roc_curves', 'CameraBoxes', 'BenchmarkFrame', 'evaluate_benchmark',
+    'load_benchmark_dt', 'load_benchmark_gt', 'benchmark_notes', 'benchmark_metrics',
+    'CaltechImage', 'CaltechEvaluation', 'evaluate_caltech', 'CALTECH_SETTINGS',
+    'DOLLAR_SETTINGS', 'HDA_BENCHMARK', 'HDA_BENCHMARK_RULES', 'hda_benchmark_title'
 ]

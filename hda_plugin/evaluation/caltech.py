@@ -1,32 +1,74 @@
 """The ``caltech`` protocol (:mod:`.protocols`) on many images and settings in one pass:
 Dollár's ``filterGtFun`` per setting, one :func:`~.functional.match_batch`, the curves of
-every camera from one sort per setting."""
+every camera of every setting from one sort (:func:`~.functional.per_group_roc_curves`)."""
 import logging
 from collections import OrderedDict
-from typing import Optional, Sequence
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
 
 import numpy as np
 from mmengine.logging import print_log
 
+from ..structures.boxes import resize_to_aspect
 from .functional import (
     REF_FPPI,
     REF_FPPI_MR4,
-    grouped_roc_curves,
+    MissRateSummary,
     log_average_miss_rate,
     match_batch,
-    resize_to_aspect,
+    per_group_roc_curves,
     roc_curve,
     zero_miss_rate_warning,
 )
 from .protocols import CALTECH_MISS_RATE_FLOOR, HDA_BENCHMARK
 
-__all__ = ['CaltechImage', 'setting_masks', 'evaluate_caltech', 'cat_float']
+__all__ = ['CaltechImage', 'CaltechEvaluation', 'setting_masks', 'evaluate_caltech',
+           'cat_float']
 
 INF = float('inf')
 
-#: One image: ``(camera, dets (D, 4) x1y1x2y2, scores (D,), persons (P, 4), visible
-#: fractions (P,) or None, ignore regions (R, 4))``.
-CaltechImage = tuple
+
+@dataclass
+class CaltechImage:
+    """One image as the ``caltech`` protocol takes it (what ``CaltechMetric.process``
+    keeps; a dataclass, which MMEngine's ``_to_cpu`` passes through as it is, where it
+    would turn a named tuple into a plain one)."""
+    camera: str  # 'camNN', or 'all' when the image names no camera
+    dets: np.ndarray  # (D, 4) x1 y1 x2 y2
+    scores: np.ndarray  # (D,)
+    persons: np.ndarray  # (P, 4) x1 y1 x2 y2
+    visibility: Optional[np.ndarray]  # (P,) visible fractions, or None (posv not set)
+    ignores: np.ndarray  # (R, 4) ignore regions
+
+
+@dataclass
+class CaltechEvaluation:
+    """What :func:`evaluate_caltech` computed.
+
+    Attributes:
+        metrics: ``<setting>/MR-2[_camNN]`` and ``MR-4`` (no setting prefix for the
+            figure without settings).
+        summaries: per setting, ``'all'`` then each camera (``setting`` None: the figure
+            without settings, its curves kept).
+        missing_visibility: persons counted as ``posv`` not set.
+    """
+    metrics: 'OrderedDict[str, float]' = field(default_factory=OrderedDict)
+    summaries: List[MissRateSummary] = field(default_factory=list)
+    missing_visibility: int = 0
+
+    @property
+    def persons(self) -> 'OrderedDict[Optional[str], OrderedDict[str, int]]':
+        """setting -> group -> regular persons."""
+        out = OrderedDict()
+        for s in self.summaries:
+            out.setdefault(s.setting, OrderedDict())[s.group] = s.num_gt
+        return out
+
+    @property
+    def curves(self) -> 'OrderedDict[str, MissRateSummary]':
+        """group -> summary with its curve, of the figure without settings."""
+        return OrderedDict((s.group, s) for s in self.summaries
+                           if s.setting is None and s.curve is not None)
 
 
 def cat_float(arrays, width: int = 0) -> np.ndarray:
@@ -54,34 +96,34 @@ def setting_masks(s: dict, is_person, gts, vis, det_heights):
 
 def _assemble(images: Sequence[CaltechImage]):
     """Flat arrays of all images: per image its persons, then its ignore regions."""
-    nd = np.array([len(r[1]) for r in images], dtype=np.int64)
-    n_person = np.array([len(r[3]) for r in images], dtype=np.int64)
-    n_gt = n_person + np.array([len(r[5]) for r in images], dtype=np.int64)
+    nd = np.array([len(r.dets) for r in images], dtype=np.int64)
+    n_person = np.array([len(r.persons) for r in images], dtype=np.int64)
+    n_gt = n_person + np.array([len(r.ignores) for r in images], dtype=np.int64)
     det_img = np.repeat(np.arange(len(images)), nd)
     gt_img = np.repeat(np.arange(len(images)), n_gt)
-    gts = cat_float([x for r in images for x in (r[3], r[5])], 4)
+    gts = cat_float([x for r in images for x in (r.persons, r.ignores)], 4)
     gt_start = np.concatenate([[0], np.cumsum(n_gt)[:-1]]).astype(np.int64)
     is_person = (np.arange(len(gt_img)) - gt_start[gt_img]) < n_person[gt_img]
     vis = np.full(len(gts), INF)
     if images:
-        vis[is_person] = cat_float([r[4] if r[4] is not None else np.full(len(r[3]), np.nan)
-                                    for r in images])
+        vis[is_person] = cat_float([r.visibility if r.visibility is not None else
+                                    np.full(len(r.persons), np.nan) for r in images])
     missing = int(np.isnan(vis).sum())  # no field, or NaN: "posv not set"
     vis = np.where(np.isnan(vis), INF, vis)
-    return (cat_float([r[1] for r in images], 4), cat_float([r[2] for r in images]), det_img,
-            gts, gt_img, is_person, vis, missing)
+    return (cat_float([r.dets for r in images], 4), cat_float([r.scores for r in images]),
+            det_img, gts, gt_img, is_person, vis, missing)
 
 
 def evaluate_caltech(images: Sequence[CaltechImage], table: 'OrderedDict[Optional[str], dict]',
-                     aspect_ratio: Optional[float] = None, per_camera: bool = True) -> dict:
+                     aspect_ratio: Optional[float] = None,
+                     per_camera: bool = True) -> CaltechEvaluation:
     """MR-2 and MR-4 of each setting of ``table`` (name -> ``CALTECH_SETTINGS`` entry; the
     name None for the figure without settings), overall and per camera.
 
     Returns:
-        dict with ``metrics`` (``<setting>/MR-2[_camNN]``, ``MR-4``; no setting prefix for
-        None), ``rows`` (setting, camera, images, persons, MR-2, MR-4, MR at FPPI 0.1),
-        ``persons`` (setting -> camera -> regular persons), ``curves`` (camera -> curve of
-        the None setting), ``missing_visibility`` (persons counted as ``posv`` not set).
+        :class:`CaltechEvaluation`: the metrics, a :class:`~.functional.MissRateSummary`
+        per setting and group (with its curve for the None setting), the persons without a
+        visible fraction.
     """
     dets, scores, det_img, gts, gt_img, is_person, vis, missing = _assemble(images)
     dh = dets[:, 3] - dets[:, 1]
@@ -100,32 +142,28 @@ def evaluate_caltech(images: Sequence[CaltechImage], table: 'OrderedDict[Optiona
         rows = [i for i, n in enumerate(names) if table[n]['overlap'] == thr]
         dt_match[rows] = match_batch(dets_m, scores, det_img, gts_reg, gts, gt_img,
                                      det_keep[rows], gt_regular[rows], thr)[0]
-    # compRoc's order, and the same order camera by camera
-    cams = [r[0] for r in images]
+    cams = [r.camera for r in images]
     cam_names = sorted(set(cams) - {'all'}) if per_camera else []
     code = {c: k for k, c in enumerate(cam_names)}
     cam_code = np.array([code.get(c, len(cam_names)) for c in cams], dtype=np.int64)
-    n_img_cam = np.bincount(cam_code, minlength=len(cam_names) + 1)[:len(cam_names)]
+    n_img = [len(images)] + np.bincount(
+        cam_code, minlength=len(cam_names) + 1)[:len(cam_names)].tolist()
+    gt_cam = [np.bincount(cam_code[gt_img][gt_regular[i]],
+                          minlength=len(cam_names) + 1)[:len(cam_names)].tolist()
+              for i in range(len(names))]
     order = np.argsort(-scores, kind='stable')
-    by_cam = order[np.argsort(cam_code[det_img][order], kind='stable')]
-    bounds = np.searchsorted(cam_code[det_img][by_cam], np.arange(len(cam_names) + 1))
-    out = dict(metrics=OrderedDict(), rows=[], persons=OrderedDict(), curves=OrderedDict(),
-               missing_visibility=missing)
+    cam_curves = per_group_roc_curves(scores, dt_match, cam_code[det_img], gt_cam, n_img[1:],
+                                      order) if cam_names else [[] for _ in names]
+    out = CaltechEvaluation(missing_visibility=missing)
+    floor = CALTECH_MISS_RATE_FLOOR
     for i, name in enumerate(names):
-        gt_cam = np.bincount(cam_code[gt_img][gt_regular[i]],
-                             minlength=len(cam_names) + 1)[:len(cam_names)].tolist()
-        n_gt = [int(gt_regular[i].sum())] + gt_cam
-        n_img = [len(images)] + n_img_cam.tolist()
+        n_gt = [int(gt_regular[i].sum())] + gt_cam[i]
         curves = [roc_curve(scores[order], dt_match[i][order], n_gt[0], n_img[0])]
-        if cam_names:
-            curves += grouped_roc_curves(scores[by_cam], dt_match[i][by_cam], bounds, gt_cam,
-                                         n_img[1:])
+        curves += cam_curves[i]
         key = '' if name is None else f'{name}/'
         for cam, curve, g, n in zip(['all'] + cam_names, curves, n_gt, n_img):
-            floor = CALTECH_MISS_RATE_FLOOR
-            mr2, s2 = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI, floor)
-            mr4, s4 = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI_MR4,
-                                            floor)
+            mr2, s2 = log_average_miss_rate(curve.fppi, curve.miss_rate, REF_FPPI, floor)
+            mr4, s4 = log_average_miss_rate(curve.fppi, curve.miss_rate, REF_FPPI_MR4, floor)
             warn = zero_miss_rate_warning(
                 s4, REF_FPPI_MR4, f'protocol caltech, {name or "no setting"}, {cam}',
                 f'each sample is floored at {floor:g} before the log (Dollar\'s acfTest.m), '
@@ -133,12 +171,9 @@ def evaluate_caltech(images: Sequence[CaltechImage], table: 'OrderedDict[Optiona
             if warn:
                 print_log(warn, logger='current', level=logging.WARNING)
             suffix = '' if cam == 'all' else f'_{cam}'
-            out['metrics'][f'{key}MR-2{suffix}'] = mr2
-            out['metrics'][f'{key}MR-4{suffix}'] = mr4
-            out['persons'].setdefault(name, OrderedDict())[cam] = g
-            out['rows'].append((name, cam, n, g, mr2, mr4, s2[4]))
-            if name is None:
-                curve.update(mr2=mr2, ref_fppi=REF_FPPI, ref_miss_rate=s2, num_images=n,
-                             num_gt=g)
-                out['curves'][cam] = curve
+            out.metrics[f'{key}MR-2{suffix}'] = mr2
+            out.metrics[f'{key}MR-4{suffix}'] = mr4
+            out.summaries.append(MissRateSummary(
+                group=cam, num_images=n, num_gt=g, mr2=mr2, ref_miss_rate=s2, mr4=mr4,
+                setting=name, curve=curve if name is None else None))
     return out

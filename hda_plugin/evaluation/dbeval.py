@@ -1,16 +1,18 @@
 """The HDA benchmark's log-average miss rate (protocol ``hda-benchmark``), rule for rule as
 ``dbEval.m`` computes it (see :mod:`.protocols`), on ``allD.txt`` files or on arrays.
 
-Used by ``MissRateMetric(protocol='hda-benchmark')`` (detections from the model, in
-memory) and ``tools/analysis/hda_benchmark.py`` (detections from ``allD.txt``): both end
-in :func:`evaluate_benchmark`, so a model's figure from ``tools/test.py`` and the figure of
-its exported ``allD.txt`` are the same computation on the same numbers.
+Used by ``HDABenchmarkMetric`` (detections from the model, in memory) and
+``tools/analysis/hda_benchmark.py`` (detections from ``allD.txt``): both end in
+:func:`evaluate_benchmark`, and take their notes (:func:`benchmark_notes`), keys
+(:func:`benchmark_metrics`) and table titles (:func:`~.protocols.hda_benchmark_title`)
+from here, so a model's figure from ``tools/test.py`` and the figure of its exported
+``allD.txt`` are the same computation on the same numbers, said the same way.
 """
 import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 from mmengine.logging import print_log
@@ -22,16 +24,18 @@ from ..structures.boxes import resize_xywh_to_aspect, xywh_to_xyxy
 from ..utils.table import format_table
 from .functional import (
     REF_FPPI,
-    grouped_roc_curves,
+    MissRateSummary,
     log_average_miss_rate,
     match_batch,
+    per_group_roc_curves,
     roc_curve,
     zero_miss_rate_warning,
 )
 from .protocols import HDA_BENCHMARK
 
-__all__ = ['CameraBoxes', 'benchmark_n_frames', 'load_benchmark_gt', 'load_benchmark_dt',
-           'evaluate_benchmark', 'evaluate_predictions', 'benchmark_table', 'GT_FROM_VBB_RULE']
+__all__ = ['CameraBoxes', 'BenchmarkFrame', 'benchmark_n_frames', 'load_benchmark_gt',
+           'load_benchmark_dt', 'evaluate_benchmark', 'evaluate_predictions', 'benchmark_table',
+           'benchmark_notes', 'benchmark_metrics', 'GT_FROM_VBB_RULE']
 
 _PERSON_RE = re.compile(r'^person\d*$')
 
@@ -57,6 +61,16 @@ class CameraBoxes:
     source: str = ''
     counts: Dict[str, int] = field(default_factory=dict)
     from_vbb: bool = False  # ground truth built by GT_FROM_VBB_RULE
+
+
+@dataclass
+class BenchmarkFrame:
+    """A model's detections on one frame (what ``HDABenchmarkMetric.process`` keeps; a
+    dataclass, which MMEngine's ``_to_cpu`` passes through as it is)."""
+    camera: int
+    frame: int  # 1-based, as the vbb file and allD.txt
+    boxes: np.ndarray  # (D, 4) x y w h, float64
+    scores: np.ndarray  # (D,) float64
 
 
 def benchmark_n_frames(root: str, cam) -> int:
@@ -134,6 +148,44 @@ def cam_index_of(values: np.ndarray, cams: Sequence[int]) -> np.ndarray:
     return np.searchsorted(np.asarray(cams), values)
 
 
+def benchmark_notes(gt: Sequence[CameraBoxes],
+                    dt: Optional[Mapping[str, Sequence[CameraBoxes]]] = None) -> List[str]:
+    """What the benchmark did not score, and where its ground truth came from, from the
+    counts of :func:`load_benchmark_gt` / :func:`load_benchmark_dt`: ground truth built
+    from the vbb files (first), ground-truth rows outside frames 1..nFrame, then per
+    detector (``dt``: name -> its cameras) rows outside the frames, rows naming another
+    camera, empty lines."""
+    built = [g.camera for g in gt if g.from_vbb]
+    notes = [f'ground truth of cameras {built} {GT_FROM_VBB_RULE}'] if built else []
+    for g in gt:
+        if g.counts.get('outside_frames'):
+            notes.append(f'cam{g.camera:02d}: {g.counts["outside_frames"]} ground-truth rows '
+                         f'outside frames 1..{g.n_frames}, not read (as dbEval)')
+    for det, cams in (dt or {}).items():
+        for d in cams:
+            c, where = d.counts, f'{det} cam{d.camera:02d}'
+            if c.get('outside_frames'):
+                notes.append(f'{where}: {c["outside_frames"]} rows outside frames '
+                             f'1..{d.n_frames}, not read (dbEval reads frames 1..nFrame)')
+            if c.get('other_camera'):
+                notes.append(f'{where}: {c["other_camera"]} rows name another camera in '
+                             'column 1 (dbEval ignores that column; read)')
+            if c.get('blank'):
+                notes.append(f'{where}: {c["blank"]} empty lines skipped')
+    return notes
+
+
+def benchmark_metrics(results: 'OrderedDict[str, MissRateSummary]',
+                      per_camera: bool = True) -> 'OrderedDict[str, float]':
+    """The keys of :func:`evaluate_benchmark` results: ``MR-2`` (the pool) and, with
+    ``per_camera``, ``MR-2_camNN`` (``hda/...`` in the metric, ``tools/analysis/
+    hda_benchmark.py --json``)."""
+    out = OrderedDict([('MR-2', results['pool'].mr2)])
+    if per_camera:
+        out.update((f'MR-2_{k}', v.mr2) for k, v in results.items() if k != 'pool')
+    return out
+
+
 def _flatten(per_cam: Sequence[CameraBoxes], cam_index: Dict[int, int], img_base):
     img, boxes, scores = [], [], []
     for cb in per_cam:
@@ -147,7 +199,7 @@ def _flatten(per_cam: Sequence[CameraBoxes], cam_index: Dict[int, int], img_base
 
 def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
                        pool: Optional[Sequence[int]] = None, keep_curves: bool = False
-                       ) -> 'OrderedDict[str, dict]':
+                       ) -> 'OrderedDict[str, MissRateSummary]':
     """dbEval's figure for the pool of cameras and for each camera alone.
 
     Args:
@@ -155,11 +207,11 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
             and :func:`load_benchmark_dt` or built from a model's predictions.
         pool: the cameras pooled into ``'pool'``; defaults to all given except 02
             (``dbInfo('hdawithout2a')``).
-        keep_curves: also return each curve's ``fppi`` and ``miss_rate``.
+        keep_curves: also return each curve (``summary.curve``).
 
     Returns:
-        ``'pool'``, then ``'camNN'`` in camera order -> ``dict(mr2, ref_miss_rate,
-        num_images, num_gt, num_dt, cameras[, fppi, miss_rate])``.
+        ``'pool'``, then ``'camNN'`` in camera order -> :class:`~.functional.MissRateSummary`
+        with ``num_dt`` (detections >= 40 px) and ``cameras``.
     """
     cams = sorted(c.camera for c in gt)
     if sorted(c.camera for c in dt) != cams:
@@ -194,23 +246,20 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
     missing = [c for c in pool if c not in cam_index]
     if missing:
         raise ValueError(f'evaluate_benchmark: pool cameras {missing} have no data.')
-    # compRoc's order over all images, then the same order camera by camera
-    order = np.argsort(-d_scores, kind='stable')
+    order = np.argsort(-d_scores, kind='stable')  # compRoc's order over all images
     d_code, g_code = cam_index_of(img_cam[d_img], cams), cam_index_of(img_cam[g_img], cams)
-    by_cam = order[np.argsort(d_code[order], kind='stable')]
-    bounds = np.searchsorted(d_code[by_cam], np.arange(len(cams) + 1))
     n_gt_cam = np.bincount(g_code, minlength=len(cams))
     n_dt_cam = np.bincount(d_code[keep], minlength=len(cams))
     in_pool = np.isin(d_code, [cam_index[c] for c in pool])
     curves = [roc_curve(d_scores[order], np.where(in_pool, dt_match, -2)[order],
                         int(sum(n_gt_cam[cam_index[c]] for c in pool)),
                         int(sum(n_frames[c] for c in pool)))]
-    curves += grouped_roc_curves(d_scores[by_cam], dt_match[by_cam], bounds,
-                                 n_gt_cam.tolist(), [n_frames[c] for c in cams])
+    curves += per_group_roc_curves(d_scores, dt_match, d_code, n_gt_cam.tolist(),
+                                   [n_frames[c] for c in cams], order)
     out = OrderedDict()
     for name, members, curve in zip(['pool'] + [f'cam{c:02d}' for c in cams],
                                     [pool] + [[c] for c in cams], curves):
-        mr2, samples = log_average_miss_rate(curve['fppi'], curve['miss_rate'], REF_FPPI,
+        mr2, samples = log_average_miss_rate(curve.fppi, curve.miss_rate, REF_FPPI,
                                              HDA_BENCHMARK['miss_rate_floor'])
         warn = zero_miss_rate_warning(
             samples, REF_FPPI, f'protocol hda-benchmark, {name}',
@@ -218,54 +267,49 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
             'the benchmark\'s own figure, which says little about the other points')
         if warn:
             print_log(warn, logger='current', level=logging.WARNING)
-        res = dict(mr2=mr2, ref_miss_rate=samples, cameras=list(members),
-                   num_images=int(sum(n_frames[c] for c in members)),
-                   num_gt=int(sum(n_gt_cam[cam_index[c]] for c in members)),
-                   num_dt=int(sum(n_dt_cam[cam_index[c]] for c in members)))
-        if keep_curves:
-            res.update(fppi=curve['fppi'], miss_rate=curve['miss_rate'])
-        out[name] = res
+        out[name] = MissRateSummary(
+            group=name, num_images=int(sum(n_frames[c] for c in members)),
+            num_gt=int(sum(n_gt_cam[cam_index[c]] for c in members)), mr2=mr2,
+            ref_miss_rate=samples, num_dt=int(sum(n_dt_cam[cam_index[c]] for c in members)),
+            cameras=tuple(members), curve=curve if keep_curves else None)
     return out
 
 
-def evaluate_predictions(root: str, results: Sequence[tuple], gt: str = HDA_BENCHMARK['gt'],
+def evaluate_predictions(root: str, results: Sequence[BenchmarkFrame],
+                         gt: str = HDA_BENCHMARK['gt'],
                          pool_exclude: Sequence[int] = HDA_BENCHMARK['excluded_cameras']):
     """:func:`evaluate_benchmark` of a model's predictions on a release's frames.
 
     Args:
         root: the release root (frame counts, ground truth).
-        results: ``(camera, 1-based frame, boxes x y w h (float64), scores)`` per frame.
+        results: a :class:`BenchmarkFrame` per frame.
         gt: ground-truth folder under ``hda_detections``.
         pool_exclude: cameras left out of the pool (dbEval: 02).
 
     Returns:
         ``(results of evaluate_benchmark, pool cameras, notes)``; the notes say what was
-        not scored and where the ground truth came from.
+        not scored and where the ground truth came from (:func:`benchmark_notes`, then the
+        test set's frames).
     """
     by_cam = {}
-    for cam, frame, boxes, scores in results:
-        by_cam.setdefault(int(cam), []).append((int(frame), boxes, scores))
-    gts, dts, notes, built = [], [], [], []
+    for r in results:
+        by_cam.setdefault(int(r.camera), []).append((int(r.frame), r.boxes, r.scores))
+    gts, dts, frame_notes = [], [], []
     for cam in sorted(by_cam):
         g = load_benchmark_gt(root, cam, gt)
         n_frames = g.n_frames
-        if g.from_vbb:
-            built.append(cam)
-        if g.counts.get('outside_frames'):
-            notes.append(f'cam{cam:02d}: {g.counts["outside_frames"]} ground-truth rows past '
-                         f'nFrame={n_frames} not read (as dbEval)')
         items = sorted(by_cam[cam], key=lambda x: x[0])
         past = [f for f, _, _ in items if not 1 <= f <= n_frames]
         if past:  # e.g. a _rev1 file longer than camNN.txt: dbEval never reads them
-            notes.append(f'cam{cam:02d}: {len(past)} test frames outside 1..{n_frames} '
-                         '(nFrame of camNN.txt), not scored, as dbEval')
+            frame_notes.append(f'cam{cam:02d}: {len(past)} test frames outside 1..{n_frames} '
+                               '(nFrame of camNN.txt), not scored, as dbEval')
             items = [x for x in items if 1 <= x[0] <= n_frames]
         frames = np.array([f for f, _, _ in items], dtype=np.int64)
         seen = len(set(frames.tolist()))
         if seen < n_frames:
-            notes.append(f'cam{cam:02d}: {n_frames - seen} of {n_frames} frames not in the '
-                         'test set, scored as frames without detections (dbEval scores '
-                         'every frame 1..nFrame)')
+            frame_notes.append(f'cam{cam:02d}: {n_frames - seen} of {n_frames} frames not in '
+                               'the test set, scored as frames without detections (dbEval '
+                               'scores every frame 1..nFrame)')
         gts.append(g)
         boxes = [np.asarray(b, dtype=np.float64).reshape(-1, 4) for _, b, _ in items]
         scores = [np.asarray(x, dtype=np.float64).reshape(-1) for _, _, x in items]
@@ -273,8 +317,7 @@ def evaluate_predictions(root: str, results: Sequence[tuple], gt: str = HDA_BENC
             cam, n_frames, np.repeat(frames, [len(x) for x in scores]).astype(np.int64),
             np.concatenate(boxes) if boxes else np.zeros((0, 4)),
             np.concatenate(scores) if scores else np.zeros(0), source='model'))
-    if built:
-        notes.append(f'ground truth of cameras {built} {GT_FROM_VBB_RULE}')
+    notes = benchmark_notes(gts) + frame_notes
     pool = [c for c in sorted(by_cam) if c not in pool_exclude]
     if not pool:
         pool = sorted(by_cam)
@@ -282,9 +325,9 @@ def evaluate_predictions(root: str, results: Sequence[tuple], gt: str = HDA_BENC
     return evaluate_benchmark(gts, dts, pool=pool), pool, notes
 
 
-def benchmark_table(results: 'OrderedDict[str, dict]', title: str) -> List[str]:
+def benchmark_table(results: 'OrderedDict[str, MissRateSummary]', title: str) -> List[str]:
     """Lines of a per-camera table of :func:`evaluate_benchmark` results."""
     return [title] + format_table(
         ('cameras', 'frames', 'persons', 'dets>=40px', 'MR-2', 'MR@0.1'),
-        [(name, r['num_images'], r['num_gt'], r['num_dt'], f'{r["mr2"]:.1%}',
-          f'{r["ref_miss_rate"][4]:.1%}') for name, r in results.items()])
+        [(name, r.num_images, r.num_gt, r.num_dt, f'{r.mr2:.1%}',
+          f'{r.miss_rate_at_fppi_0_1:.1%}') for name, r in results.items()])

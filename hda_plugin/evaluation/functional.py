@@ -6,12 +6,14 @@ the miss-rate/FPPI curves and their log-average.
 Boxes here are ``x1, y1, x2, y2`` in pixels with areas ``w * h`` (no +1), as the toolbox's
 ``[x y w h]`` arithmetic.
 """
-from typing import Dict, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['REF_FPPI', 'REF_FPPI_MR4', 'match_image', 'match_batch', 'miss_rate_fppi',
-           'roc_curve', 'grouped_roc_curves', 'log_average_miss_rate']
+__all__ = ['REF_FPPI', 'REF_FPPI_MR4', 'RocCurve', 'MissRateSummary', 'match_image',
+           'match_batch', 'miss_rate_fppi', 'roc_curve', 'grouped_roc_curves',
+           'per_group_roc_curves', 'log_average_miss_rate', 'zero_miss_rate_warning']
 
 #: The 9 FPPI samples of the Caltech/HDA protocol (MR-2): 10^-2 ... 10^0 in quarter
 #: decades (``samples = 10.^(-2:.25:0)`` in dbEval.m).
@@ -19,7 +21,53 @@ REF_FPPI = 10.0 ** np.arange(-2.0, 0.0001, 0.25)
 #: The 17 samples of MR-4 (10^-4 ... 10^0), the second figure CityPersons and CrowdHuman
 #: report.
 REF_FPPI_MR4 = 10.0 ** np.arange(-4.0, 0.0001, 0.25)
+#: Position of FPPI 10^-1 in :data:`REF_FPPI` (the "MR@0.1" column of the tables).
+_FPPI_0_1 = 4
 
+
+@dataclass
+class RocCurve:
+    """Miss rate against FPPI (``compRoc``): one entry per detection taking part, highest
+    score first; ``score`` the threshold of each point."""
+    fppi: np.ndarray
+    miss_rate: np.ndarray
+    score: np.ndarray
+    recall: np.ndarray
+    precision: np.ndarray
+
+
+@dataclass
+class MissRateSummary:
+    """The log-average miss rate of one group of images (all, the pool, a camera), in
+    one protocol (and one setting).
+
+    Attributes:
+        group: ``'all'`` or ``'pool'`` (every image of the evaluation), or ``'camNN'``.
+        num_images: images of the group, with or without detections.
+        num_gt: regular (not ignored) ground truths.
+        mr2: log-average miss rate over FPPI 10^-2..10^0 (:data:`REF_FPPI`).
+        ref_miss_rate: the miss rate at each FPPI of :data:`REF_FPPI` (before any floor).
+        mr4: ``caltech``: the same over 10^-4..10^0 (:data:`REF_FPPI_MR4`); else None.
+        num_dt: ``hda-benchmark``: detections taking part (>= 40 px); else None.
+        setting: ``caltech``: the Dollár setting (None: the metric's own options).
+        cameras: ``hda-benchmark``: the cameras of the group.
+        curve: the whole curve where it was asked for, else None.
+    """
+    group: str
+    num_images: int
+    num_gt: int
+    mr2: float
+    ref_miss_rate: np.ndarray
+    mr4: Optional[float] = None
+    num_dt: Optional[int] = None
+    setting: Optional[str] = None
+    cameras: Tuple[int, ...] = ()
+    curve: Optional[RocCurve] = None
+
+    @property
+    def miss_rate_at_fppi_0_1(self) -> float:
+        """The miss rate at 0.1 false positives per image (one of the MR-2 samples)."""
+        return float(self.ref_miss_rate[_FPPI_0_1])
 
 
 def match_image(dets: np.ndarray, scores: np.ndarray, gts: np.ndarray,
@@ -78,13 +126,33 @@ def _candidates(dets, det_img, gts_regular, gts_ignore, gt_img, any_ignore, thr,
     ``gts_regular`` and, for ground truths that are an ignore region in some setting
     (``any_ignore``), intersection over the detection's area >= ``thr`` against
     ``gts_ignore`` (``bbGt.compOa``). Images are handled in chunks of about ``max_pairs``
-    padded pairs, each as one broadcast."""
+    padded pairs, each as one broadcast; an image with more pairs than that alone is cut
+    into blocks of its detections and ground truths, so memory is bounded for any one
+    image (40,000 detections x 1,000 ground truths took 2 GB as one chunk). The pairs
+    found are the same however the work is cut; their order is not (the caller sorts)."""
     n_images = int(max(det_img.max(initial=-1), gt_img.max(initial=-1))) + 1
     nd = np.bincount(det_img, minlength=n_images)
     ng = np.bincount(gt_img, minlength=n_images)
+    d_start = np.searchsorted(det_img, np.arange(n_images + 1))
+    g_start = np.searchsorted(gt_img, np.arange(n_images + 1))
+    use_ignore = bool(any_ignore.any())
+    max_pairs = max(int(max_pairs), 1)
     out = ([], [], [], [], [])
     lo = 0
     while lo < n_images:
+        if int(nd[lo]) * int(ng[lo]) > max_pairs:  # one image too many: blocks of it
+            g_step = min(int(ng[lo]), max_pairs)
+            d_step = max(max_pairs // g_step, 1)
+            for d0 in range(d_start[lo], d_start[lo + 1], d_step):
+                d1 = min(d0 + d_step, d_start[lo + 1])
+                for g0 in range(g_start[lo], g_start[lo + 1], g_step):
+                    g1 = min(g0 + g_step, g_start[lo + 1])
+                    d_idx, g_idx = np.arange(d0, d1)[None], np.arange(g0, g1)[None]
+                    _pairs(dets[d0:d1][None], d_idx, gts_regular[g0:g1][None], g_idx,
+                           gts_ignore[g0:g1][None] if use_ignore else None, any_ignore, thr,
+                           out)
+            lo += 1
+            continue
         # grow the chunk while its padded size stays under max_pairs
         hi = lo + 1
         step = 256
@@ -96,27 +164,36 @@ def _candidates(dets, det_img, gts_regular, gts_ignore, gt_img, any_ignore, thr,
         if nd[lo:hi].any() and ng[lo:hi].any():
             d, d_idx = _padded(dets, det_img, lo, hi)
             g, g_idx = _padded(gts_regular, gt_img, lo, hi)
-            area_d = ((d[..., 2] - d[..., 0]) * (d[..., 3] - d[..., 1]))[:, :, None]
-            area_g = ((g[..., 2] - g[..., 0]) * (g[..., 3] - g[..., 1]))[:, None, :]
-            inter = _intersections(d, g)
-            # candidates by a product a hair looser than thr; the exact ratio decides
-            i, a, b = np.nonzero((inter > 0) & (
-                inter >= (thr - 1e-9) * (area_d + area_g - inter)))
-            u = area_d[i, a, 0] + area_g[i, 0, b] - inter[i, a, b]
-            out[0].append(d_idx[i, a]), out[1].append(g_idx[i, b])
-            out[2].append(inter[i, a, b] / u)
-            if any_ignore.any():
-                gi = _padded(gts_ignore, gt_img, lo, hi)[0]
-                gi[~np.where(g_idx >= 0, any_ignore[np.maximum(g_idx, 0)], False)] = np.nan
-                inter = _intersections(d, gi)
-                i, a, b = np.nonzero((inter > 0) & (inter >= (thr - 1e-9) * area_d))
-                keep = inter[i, a, b] / area_d[i, a, 0] >= thr
-                out[3].append(d_idx[i, a][keep]), out[4].append(g_idx[i, b][keep])
+            gi = _padded(gts_ignore, gt_img, lo, hi)[0] if use_ignore else None
+            _pairs(d, d_idx, g, g_idx, gi, any_ignore, thr, out)
         lo = hi
     reg_d, reg_g = _cat(out[0], np.int64), _cat(out[1], np.int64)
     reg_v = _cat(out[2], np.float64)
     keep = reg_v >= thr  # the exact ratio decides, as compOa's i / u
     return reg_d[keep], reg_g[keep], reg_v[keep], _cat(out[3], np.int64), _cat(out[4], np.int64)
+
+
+def _pairs(d, d_idx, g, g_idx, gi, any_ignore, thr, out) -> None:
+    """The candidate pairs of one chunk, ``(images, D, 4)`` detections ``d`` against
+    ``(images, G, 4)`` ground truths ``g`` (regular) and ``gi`` (as ignore regions; None
+    when no ground truth is one), with the global indices ``d_idx``, ``g_idx`` (-1:
+    padding), appended to ``out`` (see :func:`_candidates`)."""
+    area_d = ((d[..., 2] - d[..., 0]) * (d[..., 3] - d[..., 1]))[:, :, None]
+    area_g = ((g[..., 2] - g[..., 0]) * (g[..., 3] - g[..., 1]))[:, None, :]
+    inter = _intersections(d, g)
+    # candidates by a product a hair looser than thr; the exact ratio decides
+    i, a, b = np.nonzero((inter > 0) & (inter >= (thr - 1e-9) * (area_d + area_g - inter)))
+    u = area_d[i, a, 0] + area_g[i, 0, b] - inter[i, a, b]
+    out[0].append(d_idx[i, a]), out[1].append(g_idx[i, b])
+    out[2].append(inter[i, a, b] / u)
+    del inter
+    if gi is not None:
+        gi = gi.copy()
+        gi[~np.where(g_idx >= 0, any_ignore[np.maximum(g_idx, 0)], False)] = np.nan
+        inter = _intersections(d, gi)
+        i, a, b = np.nonzero((inter > 0) & (inter >= (thr - 1e-9) * area_d))
+        keep = inter[i, a, b] / area_d[i, a, 0] >= thr
+        out[3].append(d_idx[i, a][keep]), out[4].append(g_idx[i, b][keep])
 
 
 def _cat(parts, dtype) -> np.ndarray:
@@ -225,7 +302,7 @@ def match_batch(dets: np.ndarray, scores: np.ndarray, det_img: np.ndarray,
 
 
 def miss_rate_fppi(scores: Sequence[np.ndarray], dt_matches: Sequence[np.ndarray],
-                   num_gt: int, num_images: int) -> Dict[str, np.ndarray]:
+                   num_gt: int, num_images: int) -> RocCurve:
     """Miss rate against false positives per image over a set of images (``compRoc``).
 
     Args:
@@ -235,8 +312,8 @@ def miss_rate_fppi(scores: Sequence[np.ndarray], dt_matches: Sequence[np.ndarray
         num_images: images in the set, with or without detections.
 
     Returns:
-        ``fppi``, ``miss_rate``, ``score`` (thresholds), ``recall``, ``precision``: one
-        entry per detection, highest score first (stable for ties, image order).
+        :class:`RocCurve`: one entry per detection, highest score first (stable for ties,
+        image order).
     """
     if not len(scores):
         return roc_curve(np.zeros(0), np.zeros(0, np.int8), num_gt, num_images)
@@ -247,7 +324,7 @@ def miss_rate_fppi(scores: Sequence[np.ndarray], dt_matches: Sequence[np.ndarray
 
 
 def roc_curve(scores: np.ndarray, dt_match: np.ndarray, num_gt: int,
-              num_images: int) -> Dict[str, np.ndarray]:
+              num_images: int) -> RocCurve:
     """``compRoc`` on detections already in its order.
 
     ``compRoc`` concatenates the images' detections, each image's sorted by score (stable),
@@ -260,7 +337,7 @@ def roc_curve(scores: np.ndarray, dt_match: np.ndarray, num_gt: int,
 
 
 def grouped_roc_curves(scores: np.ndarray, dt_match: np.ndarray, bounds: Sequence[int],
-                       num_gt: Sequence[int], num_images: Sequence[int]) -> list:
+                       num_gt: Sequence[int], num_images: Sequence[int]) -> List[RocCurve]:
     """:func:`roc_curve` of each group of detections (e.g. cameras) in one pass.
 
     ``scores`` and ``dt_match`` are sorted by group, and by compRoc's order inside each
@@ -279,9 +356,43 @@ def grouped_roc_curves(scores: np.ndarray, dt_match: np.ndarray, bounds: Sequenc
         with np.errstate(divide='ignore', invalid='ignore'):
             recall = tp_c / n_gt if n_gt else np.full(len(tp_c), np.nan)
             precision = tp_c / np.maximum(tp_c + fp_c, 1)
-        out.append(dict(fppi=fp_c / max(n_img, 1), miss_rate=1 - recall, score=s[a:b],
-                        recall=recall, precision=precision))
+        out.append(RocCurve(fppi=fp_c / max(n_img, 1), miss_rate=1 - recall, score=s[a:b],
+                            recall=recall, precision=precision))
     return out
+
+
+def per_group_roc_curves(scores: np.ndarray, dt_match: np.ndarray, det_group: np.ndarray,
+                         num_gt: Sequence, num_images: Sequence[int],
+                         order: Optional[np.ndarray] = None) -> list:
+    """:func:`roc_curve` of each group of detections (e.g. each camera), every group in
+    compRoc's order, from one sort.
+
+    Args:
+        scores: ``(N,)`` detections' scores, image after image.
+        dt_match: ``(N,)`` match flags, or ``(S, N)`` for ``S`` settings sharing the
+            detections and groups.
+        det_group: ``(N,)`` group of each detection, ``0..G-1`` with ``G = len(num_images)``
+            (``G`` or more: in no group).
+        num_gt: ``(G,)`` regular ground truths per group, or ``(S, G)``.
+        num_images: ``(G,)`` images per group.
+        order: ``np.argsort(-scores, kind='stable')`` when the caller has it.
+
+    Returns:
+        ``G`` :class:`RocCurve`, or ``S`` lists of them for a 2-D ``dt_match``.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    det_group = np.asarray(det_group, dtype=np.int64)
+    if order is None:
+        order = np.argsort(-scores, kind='stable')
+    # compRoc's order over all detections, then the same order group by group
+    by_group = order[np.argsort(det_group[order], kind='stable')]
+    bounds = np.searchsorted(det_group[by_group], np.arange(len(num_images) + 1))
+    matches = np.asarray(dt_match)
+    if matches.ndim == 1:
+        return grouped_roc_curves(scores[by_group], matches[by_group], bounds, list(num_gt),
+                                  list(num_images))
+    return [grouped_roc_curves(scores[by_group], m[by_group], bounds, list(g),
+                               list(num_images)) for m, g in zip(matches, num_gt)]
 
 
 def log_average_miss_rate(fppi: np.ndarray, miss_rate: np.ndarray,

@@ -1,5 +1,5 @@
-"""The two evaluation protocols ``MissRateMetric`` and ``tools/analysis/hda_benchmark.py``
-compute, each named wherever it is printed.
+"""The two evaluation protocols the metrics (``HDABenchmarkMetric``, ``CaltechMetric``) and
+``tools/analysis/hda_benchmark.py`` compute, each named wherever it is printed.
 
 ``hda-benchmark``
     The HDA benchmark's own script, ``visualization/vbbLabeler/dbEval.m`` of
@@ -11,17 +11,18 @@ compute, each named wherever it is printed.
     that compares with the published ACF baselines (65 % all cameras but 02, 62 % camera 60).
 
 ``caltech``
-    Dollár's Caltech protocol on the data set's own annotations, as ``MissRateMetric``
-    computed it before protocols had names: ``crowd``, ``personUnk`` and hidden objects are
-    ignore regions matched by intersection over the detection, optional aspect ratio, and
-    Dollár's experiment settings (``exps`` in dbEval.m, below): persons outside a
+    Dollár's Caltech protocol on the data set's own annotations (``CaltechMetric``), as
+    ``MissRateMetric`` computed it before protocols had names: ``crowd``, ``personUnk`` and
+    hidden objects are ignore regions matched by intersection over the detection, optional
+    aspect ratio, and Dollár's experiment settings (``exps`` in dbEval.m, below): persons outside a
     setting's height or visibility range become ignore regions, detections outside the
     height range widened by ``filter`` are dropped.
 """
 from collections import OrderedDict
+from typing import Optional, Sequence
 
-__all__ = ['HDA_BENCHMARK', 'CALTECH_SETTINGS', 'CALTECH_MISS_RATE_FLOOR', 'DOLLAR_SETTINGS',
-           'caltech_setting']
+__all__ = ['HDA_BENCHMARK', 'HDA_BENCHMARK_RULES', 'hda_benchmark_title', 'CALTECH_SETTINGS',
+           'CALTECH_MISS_RATE_FLOOR', 'DOLLAR_SETTINGS', 'caltech_setting']
 
 INF = float('inf')
 
@@ -38,6 +39,20 @@ HDA_BENCHMARK = dict(
     # zero miss rate makes MR-2 exactly 0 (kept, to be the benchmark's figure; warned)
     miss_rate_floor=0.0,
 )
+
+#: The rules of :data:`HDA_BENCHMARK` in the words every table title gives them.
+HDA_BENCHMARK_RULES = (f'detections >= {HDA_BENCHMARK["min_det_height"]:g} px, aspect '
+                       f'{HDA_BENCHMARK["aspect_ratio"]:g}, IoU {HDA_BENCHMARK["iou_thr"]:g}, '
+                       'every frame')
+
+
+def hda_benchmark_title(gt: str, detector: Optional[str] = None,
+                        pool: Optional[Sequence[int]] = None) -> str:
+    """The title of an ``hda-benchmark`` table: ``[<detector>: ]log-average miss rate,
+    protocol hda-benchmark (dbEval.m: GT <gt>, <rules>[; pool = cameras [..]])``."""
+    where = f'; pool = cameras {list(pool)}' if pool is not None else ''
+    return (f'{detector + ": " if detector else ""}log-average miss rate, protocol '
+            f'hda-benchmark (dbEval.m: GT {gt}, {HDA_BENCHMARK_RULES}{where})')
 
 #: The caltech protocol's floor under each sampled miss rate before the log, as Dollár's
 #: own detector test computes it (toolbox ``acfTest.m``:

@@ -13,7 +13,7 @@ from ..fileio.hda_layout import sample_camera
 from ..safe_pickle import load_pickle
 from ..structures.boxes import to_numpy
 from ..utils.config import inner_dataset_cfg
-from .miss_rate_metric import MissRateMetric
+from .metrics.caltech_metric import CaltechMetric
 
 __all__ = ['load_ground_truth', 'load_results', 'metric_from_config', 'evaluate_results',
            'default_setting']
@@ -56,30 +56,34 @@ def load_results(path: str) -> List[dict]:
     return results
 
 
-def metric_from_config(cfg: Config) -> MissRateMetric:
-    """The config's ``caltech`` MissRateMetric (HDA configs: ``aspect_ratio=0.41`` and
-    Dollár's settings), for curves per image (plots, browsing)."""
+def metric_from_config(cfg: Config) -> CaltechMetric:
+    """The config's ``CaltechMetric`` (HDA configs: ``aspect_ratio=0.41`` and Dollár's
+    settings; also ``MissRateMetric`` with ``protocol='caltech'`` of older configs), for
+    curves per image (plots, browsing); ``CaltechMetric()`` when the config has none."""
     evaluators = cfg.get('test_evaluator') or []
     evaluators = evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]
     for e in evaluators:
-        if e.get('type') == 'MissRateMetric' and e.get('protocol', 'caltech') == 'caltech':
-            kwargs = {k: v for k, v in e.items() if k not in ('type', 'collect_device')}
-            return MissRateMetric(**kwargs)
-    return MissRateMetric()
+        if e.get('type') == 'CaltechMetric' or (
+                e.get('type') == 'MissRateMetric' and e.get('protocol', 'caltech') == 'caltech'):
+            kwargs = {k: v for k, v in e.items()
+                      if k not in ('type', 'protocol', 'collect_device')}
+            return CaltechMetric(**kwargs)
+    return CaltechMetric()
 
 
-
-def default_setting(metric: MissRateMetric) -> Optional[str]:
+def default_setting(metric: CaltechMetric) -> Optional[str]:
     """The setting curves are drawn in: the metric's first (HDA configs: Reasonable), or
     None (no settings)."""
     return next(iter(metric.settings)) if metric.settings else None
 
 
-def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: MissRateMetric,
+def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: CaltechMetric,
                      score_thr: Optional[float] = None,
                      setting: Optional[str] = None) -> List[dict]:
     """Per image: predictions, ground truth and match flags in the caltech ``setting``
-    (default: :func:`default_setting`), in the order of ``results``. Images of the results
+    (default: :func:`default_setting`), in the order of ``results``; ``match`` is the
+    :class:`~.metrics.caltech_metric.ImageMatch` (:meth:`CaltechMetric.compute_curves`
+    takes them). Images of the results
     missing from ``gt`` are an error."""
     setting = setting or default_setting(metric)
     missing = [r['img_path'] for r in results if r['img_path'] not in gt]
@@ -96,10 +100,10 @@ def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: MissRateM
             boxes, scores = boxes[scores >= score_thr], scores[scores >= score_thr]
         g = gt[r['img_path']]
         regular, ignored = g['boxes'][~g['ignore']], g['boxes'][g['ignore']]
-        camera, s, match, n_gt, gt_match, kept = metric.evaluate_image(
-            boxes, scores, regular, ignored, g['camera'], return_gt=True, setting=setting,
-            visibility=g['visibility'][~g['ignore']])
-        out.append(dict(img_path=r['img_path'], camera=camera, boxes=boxes[kept], scores=s,
-                        dt_match=match, num_gt=n_gt, gt_boxes=regular, gt_match=gt_match,
-                        ignore_boxes=ignored, outside_setting=int((~kept).sum())))
+        m = metric.evaluate_image(boxes, scores, regular, ignored, g['camera'],
+                                  setting=setting, visibility=g['visibility'][~g['ignore']])
+        out.append(dict(img_path=r['img_path'], match=m, camera=m.camera,
+                        boxes=boxes[m.keep], scores=m.scores, dt_match=m.dt_match,
+                        num_gt=m.num_gt, gt_boxes=regular, gt_match=m.gt_match,
+                        ignore_boxes=ignored, outside_setting=int((~m.keep).sum())))
     return out

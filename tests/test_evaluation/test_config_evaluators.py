@@ -16,7 +16,11 @@ CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*.py')))
 def test_evaluators_build_with_named_protocols(path):
     cfg = Config.fromfile(path)
     metrics = [METRICS.build(dict(e)) for e in cfg.test_evaluator]
-    miss = {m.protocol: m for m in metrics if type(m).__name__ == 'MissRateMetric'}
+    miss = {m.protocol: m for m in metrics
+            if type(m).__name__ in ('CaltechMetric', 'HDABenchmarkMetric')}
+    # one class per protocol, no MissRateMetric alias in the configs
+    assert not any(e['type'] == 'MissRateMetric' for e in cfg.test_evaluator)
+    assert type(miss['caltech']).__name__ == 'CaltechMetric'
     assert miss['caltech'].prefix == 'caltech' and miss['caltech'].aspect_ratio == 0.41
     assert 'Reasonable' in miss['caltech'].settings
     if 'tfrecord' in path:
@@ -24,6 +28,7 @@ def test_evaluators_build_with_named_protocols(path):
         assert 'hda-benchmark' not in miss
     else:
         assert miss['hda-benchmark'].prefix == 'hda'
+        assert type(miss['hda-benchmark']).__name__ == 'HDABenchmarkMetric'
         assert 'Occ=heavy' in miss['caltech'].settings
         # the test pipeline carries the visible fractions the Occ settings need
         steps = [t['type'] for t in cfg.test_dataloader.dataset.pipeline]

@@ -75,23 +75,23 @@ def test_equals_dbeval_transcription_pool_and_cameras(tmp_path, seed, capsys):
     out = capsys.readouterr().out
     for det in ('DetA', 'DetB'):
         r = res[det]
-        assert r['pool']['cameras'] == [17, 60]
+        assert r['pool'].cameras == (17, 60)
         want = ref.db_eval(root, det, [17, 60])
         assert 0.05 < want < 0.95, 'a case where matching matters'
-        assert r['pool']['mr2'] == pytest.approx(want, abs=1e-6)
+        assert r['pool'].mr2 == pytest.approx(want, abs=1e-6)
         for cam in (17, 60):
-            assert r[f'cam{cam:02d}']['mr2'] == pytest.approx(ref.db_eval(root, det, [cam]),
+            assert r[f'cam{cam:02d}'].mr2 == pytest.approx(ref.db_eval(root, det, [cam]),
                                                               abs=1e-6)
     # with camera 02 (dbInfo('hda')): pool and 02 alone
     res2 = tool.main([root, '--detector', 'DetA', '--cameras', '2', '17', '60'])
-    assert res2['DetA']['pool']['mr2'] == pytest.approx(ref.db_eval(root, 'DetA', [2, 17, 60]),
+    assert res2['DetA']['pool'].mr2 == pytest.approx(ref.db_eval(root, 'DetA', [2, 17, 60]),
                                                         abs=1e-6)
-    assert res2['DetA']['cam02']['mr2'] == pytest.approx(ref.db_eval(root, 'DetA', [2]),
+    assert res2['DetA']['cam02'].mr2 == pytest.approx(ref.db_eval(root, 'DetA', [2]),
                                                          abs=1e-6)
     # the json of the first detector, fractions
     js = json.load(open(tmp_path / 'm.json'))
     assert set(js) == {'MR-2', 'MR-2_cam17', 'MR-2_cam60'}
-    assert js['MR-2'] == pytest.approx(res['DetA']['pool']['mr2'])
+    assert js['MR-2'] == pytest.approx(res['DetA']['pool'].mr2)
     # rows dbEval never reads are counted, not dropped silently
     assert 'rows outside frames 1..' in out and 'protocol hda-benchmark' in out
     assert 'left out of the pool: cameras [2]' in out
@@ -100,7 +100,7 @@ def test_equals_dbeval_transcription_pool_and_cameras(tmp_path, seed, capsys):
 def test_each_rule_changes_the_figure(tmp_path):
     root = str(tmp_path)
     make_release(root, np.random.default_rng(5))
-    got = tool.main([root, '--detector', 'DetB'])['DetB']['pool']['mr2']
+    got = tool.main([root, '--detector', 'DetB'])['DetB']['pool'].mr2
     assert got == pytest.approx(ref.db_eval(root, 'DetB', [17, 60]), abs=1e-6)
     variants = dict(
         no_40px_filter=ref.db_eval(root, 'DetB', [17, 60], det_filter=False),
@@ -146,8 +146,8 @@ def test_ground_truth_built_from_vbb_when_the_release_has_none(tmp_path, capsys)
     rows = [[17, f, *o.pos[f - o.start], 0] for o in objs[17]
             if o.label.startswith('person') and o.label != 'personUnk' and not o.hide
             and o.pos[0, 2] > 0 for f in range(o.start, o.end + 1)]
-    assert res['DetA']['cam17']['num_gt'] == len(rows) == 10 + 10
-    assert res['DetA']['pool']['mr2'] == pytest.approx(
+    assert res['DetA']['cam17'].num_gt == len(rows) == 10 + 10
+    assert res['DetA']['pool'].mr2 == pytest.approx(
         ref.db_eval(root, 'DetA', [17], gt_rows={17: rows}), abs=1e-6)
 
 
@@ -176,7 +176,7 @@ def test_missing_camera_folder_or_vbb_names_path_and_camera(tmp_path):
     with pytest.raises(FileNotFoundError, match=r'No detector folder .*NoSuchDet'):
         tool.main([root, '--detector', 'NoSuchDet'])
     os.remove(osp.join(root, 'hda_annotations', 'cam17.txt'))
-    with pytest.raises(FileNotFoundError, match=r'cam17: no vbb annotation .*cam17\.txt'):
+    with pytest.raises(FileNotFoundError, match=r'No annotation for cam17: expected .*cam17\.txt'):
         tool.main([root, '--detector', 'DetB', '--cameras', '17'])
 
 
@@ -201,5 +201,5 @@ def test_camera_without_detections_scores_one(tmp_path):
     open(_det_path(root, 'DetA', 60), 'w').close()  # the detector found nothing on cam60
     assert read_alld(_det_path(root, 'DetA', 60)).counts == dict(rows=0, blank=0)
     res = tool.main([root, '--detector', 'DetA'])['DetA']
-    assert res['cam60']['mr2'] == 1.0 and res['cam60']['num_dt'] == 0
-    assert res['pool']['mr2'] == pytest.approx(ref.db_eval(root, 'DetA', [17, 60]), abs=1e-6)
+    assert res['cam60'].mr2 == 1.0 and res['cam60'].num_dt == 0
+    assert res['pool'].mr2 == pytest.approx(ref.db_eval(root, 'DetA', [17, 60]), abs=1e-6)

@@ -10,7 +10,7 @@ from mmengine.structures import InstanceData
 
 from hda_plugin.evaluation import (
     REF_FPPI,
-    MissRateMetric,
+    CaltechMetric,
     log_average_miss_rate,
     match_image,
     miss_rate_fppi,
@@ -24,7 +24,7 @@ def mr2_of(images, iou_thr=0.5):
     num_gt = sum(int((~np.asarray(i, dtype=bool)).sum()) for *_, i in images)
     curve = miss_rate_fppi([np.asarray(s) for _, s, _, _ in images], matches, num_gt,
                            len(images))
-    return log_average_miss_rate(curve['fppi'], curve['miss_rate'])[0], curve
+    return log_average_miss_rate(curve.fppi, curve.miss_rate)[0], curve
 
 
 GT1, GT2 = [0, 0, 10, 20], [100, 0, 110, 20]
@@ -41,8 +41,8 @@ def test_one_image_tp_duplicate_ignored_and_fp():
     assert dt.tolist() == [1, 0, -1, 0] and gt.tolist() == [1, 0, -1]
     mr2, curve = mr2_of([(dets, scores, [GT1, GT2, IGNORE], [0, 0, 1])])
     # kept detections A, B, D: FPPI 0, 1, 2 and recall 1/2 throughout -> miss rate 0.5
-    assert curve['fppi'].tolist() == [0, 1, 2]
-    assert curve['miss_rate'].tolist() == [0.5, 0.5, 0.5]
+    assert curve.fppi.tolist() == [0, 1, 2]
+    assert curve.miss_rate.tolist() == [0.5, 0.5, 0.5]
     assert mr2 == pytest.approx(0.5)
 
 
@@ -64,12 +64,12 @@ def test_ties_keep_image_order():
     images = [([[50, 50, 60, 70]], [.5], [GT1], [0]),
               ([[0, 0, 10, 20]], [.5], [GT1], [0])]
     mr2, curve = mr2_of(images)
-    assert curve['fppi'].tolist() == [0.5, 0.5] and curve['miss_rate'].tolist() == [1, 0.5]
+    assert curve.fppi.tolist() == [0.5, 0.5] and curve.miss_rate.tolist() == [1, 0.5]
     # 10^-2 .. 10^-0.5 lie before FPPI 0.5 (miss rate 1), 10^-0.25 and 10^0 after it (0.5)
     assert mr2 == pytest.approx(0.5 ** (2 / 9))
     # the other order of the same two images: the TP comes first
     mr2, curve = mr2_of(images[::-1])
-    assert curve['fppi'].tolist() == [0, 0.5] and mr2 == pytest.approx(0.5)
+    assert curve.fppi.tolist() == [0, 0.5] and mr2 == pytest.approx(0.5)
 
 
 def test_image_without_ground_truth_and_no_detections_at_all():
@@ -77,7 +77,7 @@ def test_image_without_ground_truth_and_no_detections_at_all():
     images = [([[0, 0, 10, 20]], [.9], [GT1, GT2], [0, 0]),
               ([[50, 50, 60, 70]], [.8], np.zeros((0, 4)), [])]
     mr2, curve = mr2_of(images)
-    assert curve['fppi'].tolist() == [0, 0.5] and curve['miss_rate'].tolist() == [0.5, 0.5]
+    assert curve.fppi.tolist() == [0, 0.5] and curve.miss_rate.tolist() == [0.5, 0.5]
     assert mr2 == pytest.approx(0.5)
     # no detections: miss rate 1 everywhere
     mr2, _ = mr2_of([(np.zeros((0, 4)), [], [GT1], [0])])
@@ -217,20 +217,21 @@ def sample(path, dets, scores, gts, ignores=()):
 
 
 def test_metric_reports_overall_and_per_camera():
-    metric = MissRateMetric()
+    metric = CaltechMetric()
     metric.dataset_meta = dict(classes=('person', ))
     metric.process({}, [
         sample('hda_frames/cam17/I00001.jpg', [[0, 0, 10, 20]], [.9], [GT1]),
         sample('hda_frames/cam60/I00001.jpg', [[210, 10, 220, 30], [50, 50, 60, 70]],
                [.9, .8], [GT1], [IGNORE])])
     res = metric.evaluate(2)
-    # MissRateMetric() is the caltech protocol without settings
+    # CaltechMetric() is the caltech protocol without settings
     # found at FPPI 0: every sample is 0, floored at 1e-10 (CALTECH_MISS_RATE_FLOOR)
     assert res['caltech/MR-2_cam17'] == pytest.approx(1e-10)
     assert res['caltech/MR-2_cam60'] == pytest.approx(1.0)  # one FP, nothing found
     # overall: the TP (.9, cam17) first, then the FP (.8): miss rate 0.5 at FPPI 0 and 0.5
     assert res['caltech/MR-2'] == pytest.approx(0.5)
-    assert metric.curves['cam60']['num_gt'] == 1
+    assert metric.curves['cam60'].num_gt == 1 and metric.curves['all'].num_images == 2
+    assert metric.curves['all'].curve.fppi.tolist() == [0.0, 0.5]
 
 
 def test_camera_of_paths():
@@ -252,12 +253,18 @@ def test_sample_camera_prefers_the_samples_own_field():
 
 
 def test_height_range_and_aspect_ratio_options():
-    m = MissRateMetric(height_range=(50, float('inf')), aspect_ratio=0.41)
+    m = CaltechMetric(height_range=(50, float('inf')), aspect_ratio=0.41)
     # a 30 px person becomes an ignore region; a 30 px detection (< 50 / 1.25) is dropped
-    cam, scores, match, n_gt = m.evaluate_image(
-        [[0, 0, 10, 30], [100, 0, 130, 100]], [.9, .8],
-        [[0, 0, 12, 30], [100, 0, 141, 100]], np.zeros((0, 4)))
-    assert n_gt == 1 and len(scores) == 1 and match.tolist() == [1]
+    r = m.evaluate_image([[0, 0, 10, 30], [100, 0, 130, 100]], [.9, .8],
+                         [[0, 0, 12, 30], [100, 0, 141, 100]], np.zeros((0, 4)), 'cam17')
+    assert r.num_gt == 1 and len(r.scores) == 1 and r.dt_match.tolist() == [1]
+    assert r.gt_match.tolist() == [-1, 1] and r.keep.tolist() == [False, True]
+    curves = m.compute_curves([r])
+    assert list(curves) == ['all', 'cam17'] and curves['cam17'].num_gt == 1
+    assert curves['all'].mr2 == pytest.approx(1e-10)  # found at FPPI 0, floored
+    # one of the settings must be named when the metric has several
+    with pytest.raises(ValueError, match='name one of the settings'):
+        CaltechMetric(settings=['Reasonable']).evaluate_image([], [], [], [])
 
 
 def test_camera_voc_metric_is_vocmetric_overall_plus_each_camera():
@@ -294,7 +301,7 @@ def test_non_finite_predictions_stop_every_metric_naming_the_image(bad):
                   gt_instances=dict(bboxes=torch.zeros((0, 4)), labels=torch.zeros(0).long()),
                   ignored_instances=dict(bboxes=torch.zeros((0, 4)),
                                          labels=torch.zeros(0).long()))
-    for metric in (MissRateMetric(), CameraVOCMetric(metric='mAP'),
+    for metric in (CaltechMetric(), CameraVOCMetric(metric='mAP'),
                    DumpHDADetections('X', '/nonexistent')):
         with pytest.raises(ValueError, match=r'cam17/I00001\.jpg: 1 of 2 predictions have a '
                                              r'non-finite box or score'):

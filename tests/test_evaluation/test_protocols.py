@@ -1,5 +1,6 @@
-"""MissRateMetric's two protocols: caltech settings against loops, hand-made setting cases,
-the hda-benchmark protocol in the metric equal to the tool on the exported allD.txt."""
+"""The two protocols (CaltechMetric, HDABenchmarkMetric, the MissRateMetric alias): caltech
+settings against loops, hand-made setting cases, the hda-benchmark protocol in the metric
+equal to the tool on the exported allD.txt."""
 import os
 import os.path as osp
 import sys
@@ -11,7 +12,9 @@ import torch
 from hda_plugin.evaluation import (
     CALTECH_SETTINGS,
     DOLLAR_SETTINGS,
+    CaltechMetric,
     DumpHDADetections,
+    HDABenchmarkMetric,
     MissRateMetric,
     match_batch,
     match_image,
@@ -52,7 +55,7 @@ def run_metric(metric, samples):
 # --- hand-made cases --------------------------------------------------------------------
 
 def test_heavily_occluded_person_counts_only_in_occ_heavy_and_all():
-    m = MissRateMetric(settings=list(CALTECH_SETTINGS), aspect_ratio=0.41)
+    m = CaltechMetric(settings=list(CALTECH_SETTINGS), aspect_ratio=0.41)
     res = run_metric(m, [sample('cam17_00001', [[100, 100, 141, 200]], [.9],
                                 [[100, 100, 141, 200]], vis=[0.4])])
     counted = {s for s, g in m.persons.items() if g['all']}
@@ -63,7 +66,7 @@ def test_heavily_occluded_person_counts_only_in_occ_heavy_and_all():
 
 
 def test_25px_person_counts_only_in_all_and_scale_far():
-    m = MissRateMetric(settings=list(CALTECH_SETTINGS), aspect_ratio=0.41)
+    m = CaltechMetric(settings=list(CALTECH_SETTINGS), aspect_ratio=0.41)
     run_metric(m, [sample('cam17_00001', [], [], [[10, 10, 20.25, 35]], vis=[INF])])
     assert {s for s, g in m.persons.items() if g['all']} == {'All', 'Scale=far'}
 
@@ -71,7 +74,7 @@ def test_25px_person_counts_only_in_all_and_scale_far():
 def test_persons_outside_a_setting_are_ignore_regions_not_misses():
     # a 30 px person detected by a 30 px box: in Reasonable the person is an ignore region
     # and the detection (30 < 40 px) is dropped, so neither a miss nor a false positive
-    m = MissRateMetric(settings=['Reasonable', 'All'], aspect_ratio=0.41)
+    m = CaltechMetric(settings=['Reasonable', 'All'], aspect_ratio=0.41)
     res = run_metric(m, [
         sample('cam17_00001', [[0, 0, 12.3, 30]], [.8], [[0, 0, 12.3, 30]], vis=[INF]),
         sample('cam17_00002', [[0, 0, 41, 100]], [.9], [[0, 0, 41, 100]], vis=[INF])])
@@ -81,7 +84,7 @@ def test_persons_outside_a_setting_are_ignore_regions_not_misses():
 
 
 def test_no_argument_metric_is_unchanged_and_named_caltech():
-    m = MissRateMetric()
+    m = CaltechMetric()
     res = run_metric(m, [sample('cam17_00001', [[0, 0, 10, 20]], [.9], [[0, 0, 10, 20]]),
                          sample('cam60_00001', [[210, 10, 220, 30], [50, 50, 60, 70]],
                                 [.9, .8], [[0, 0, 10, 20]], ignores=[[200, 0, 300, 100]])])
@@ -90,14 +93,45 @@ def test_no_argument_metric_is_unchanged_and_named_caltech():
     assert m.prefix == 'caltech'
 
 
-def test_hda_benchmark_protocol_rejects_its_fixed_rules_and_other_datasets():
-    with pytest.raises(ValueError, match='fixed rules'):
-        MissRateMetric(protocol='hda-benchmark', aspect_ratio=0.5)
-    with pytest.raises(ValueError, match='expected one of'):
-        MissRateMetric(protocol='dbeval')
-    m = MissRateMetric(protocol='hda-benchmark', data_root='/nowhere')
+def test_hda_benchmark_metric_has_no_options_of_the_rules_and_refuses_other_datasets():
+    with pytest.raises(TypeError, match='aspect_ratio'):
+        HDABenchmarkMetric(aspect_ratio=0.5)
+    m = HDABenchmarkMetric(data_root='/nowhere')
+    assert m.prefix == 'hda' and m.protocol == 'hda-benchmark'
     with pytest.raises(ValueError, match='not an HDADataset frame'):
         m.process({}, [sample('000123', [], [], [])])
+    with pytest.raises(ValueError, match='no data_root given'):
+        HDABenchmarkMetric().compute_metrics([])
+
+
+def test_missrate_metric_alias_builds_the_protocols_class():
+    from mmdet.registry import METRICS
+    c = MissRateMetric(aspect_ratio=0.41, settings=['Reasonable'], per_camera=False)
+    assert type(c) is CaltechMetric and c.aspect_ratio == 0.41 and not c.per_camera
+    assert list(c.settings) == ['Reasonable'] and c.prefix == 'caltech'
+    h = METRICS.build(dict(type='MissRateMetric', protocol='hda-benchmark', gt='MyGt',
+                           pool_exclude=[2, 17], prefix='bench'))
+    assert type(h) is HDABenchmarkMetric and h.gt == 'MyGt' and h.pool_exclude == (2, 17)
+    assert h.prefix == 'bench'
+    assert type(METRICS.build(dict(type='MissRateMetric'))) is CaltechMetric
+    # the other protocol's options at their defaults change nothing, as before
+    assert type(MissRateMetric(protocol='hda-benchmark', iou_thr=0.5, expand=1.25,
+                               settings=None)) is HDABenchmarkMetric
+    assert type(MissRateMetric(protocol='caltech', pool_exclude=[2], data_root=None)) is \
+        CaltechMetric
+
+
+def test_missrate_metric_alias_refuses_unknown_protocols_and_options():
+    with pytest.raises(ValueError, match=r"protocol='dbeval': expected one of "
+                                         r"\['caltech', 'hda-benchmark'\]"):
+        MissRateMetric(protocol='dbeval')
+    with pytest.raises(ValueError, match=r"HDABenchmarkMetric \(dbEval.m's fixed rules\), "
+                                         r"which takes .*\['aspect_ratio', 'iou_thr'\] "
+                                         r'cannot be set\. A variant is CaltechMetric'):
+        MissRateMetric(protocol='hda-benchmark', aspect_ratio=0.5, iou_thr=0.7)
+    with pytest.raises(ValueError, match=r"is CaltechMetric, which takes \['settings'.*"
+                                         r"\['data_root', 'score_thr'\] cannot be set"):
+        MissRateMetric(protocol='caltech', data_root='/data', score_thr=0.3)
 
 
 # --- caltech settings against loops -----------------------------------------------------
@@ -164,7 +198,7 @@ def _caltech_loops(images, setting, aspect=.41, ref_fppi=ref.SAMPLES_MR2):
 @pytest.mark.parametrize('seed', [0, 1])
 def test_every_setting_agrees_with_loops_overall_and_per_camera(seed):
     images = _random_images(np.random.default_rng(seed), 240)
-    m = MissRateMetric(settings=list(CALTECH_SETTINGS), aspect_ratio=0.41)
+    m = CaltechMetric(settings=list(CALTECH_SETTINGS), aspect_ratio=0.41)
     res = run_metric(m, [sample(f'{c}_{i + 1:05d}', d, s, p, v, ig)
                          for i, (c, d, s, p, v, ig) in enumerate(images)])
     checked = 0
@@ -200,7 +234,7 @@ def test_match_batch_equals_one_image_at_a_time():
 
 
 def test_missing_visibility_is_counted():
-    m = MissRateMetric(settings=['Occ=none', 'Occ=heavy'])
+    m = CaltechMetric(settings=['Occ=none', 'Occ=heavy'])
     run_metric(m, [sample('cam17_00001', [], [], [[0, 0, 41, 100], [50, 0, 91, 100]],
                           vis=[np.nan, 0.3]),
                    sample('cam17_00002', [], [], [[0, 0, 41, 100]])])
@@ -230,7 +264,7 @@ def test_metric_round_trip_through_alld(tmp_path):
             k = a.frame == f
             xyxy = np.concatenate([a.boxes[k, :2], a.boxes[k, :2] + a.boxes[k, 2:]], 1)
             samples.append(sample(f'cam{cam:02d}_{f:05d}', xyxy, a.scores[k], []))
-    metric = MissRateMetric(protocol='hda-benchmark')
+    metric = HDABenchmarkMetric()
     metric.dataset_meta = dict(classes=('person', ), data_root=root)
     dump = DumpHDADetections('Model', root)
     for s in samples:
@@ -239,11 +273,11 @@ def test_metric_round_trip_through_alld(tmp_path):
     res = metric.compute_metrics(metric.results)
     dump.compute_metrics(dump.results)
     scored = tool.main([root, '--detector', 'Model'])['Model']
-    assert res['MR-2'] == pytest.approx(scored['pool']['mr2'], abs=1e-12)
+    assert res['MR-2'] == pytest.approx(scored['pool'].mr2, abs=1e-12)
     for cam in ('cam17', 'cam60'):
-        assert res[f'MR-2_{cam}'] == pytest.approx(scored[cam]['mr2'], abs=1e-12)
+        assert res[f'MR-2_{cam}'] == pytest.approx(scored[cam].mr2, abs=1e-12)
     with_02 = tool.main([root, '--detector', 'Model', '--cameras', '2', '17', '60'])['Model']
-    assert res['MR-2_cam02'] == pytest.approx(with_02['cam02']['mr2'], abs=1e-12)
+    assert res['MR-2_cam02'] == pytest.approx(with_02['cam02'].mr2, abs=1e-12)
     assert 0.05 < res['MR-2'] < 0.95
     # the exported file is what the transcription of dbEval scores too
     assert res['MR-2'] == pytest.approx(ref.db_eval(root, 'Model', [17, 60]), abs=1e-6)

@@ -7,7 +7,7 @@
 
 Without ``--results``: persons green, ignore regions (crowd, personUnk, hidden, ignored
 occluded) grey. With ``--results`` (``tools/test.py --out``, the test split), matched as
-MissRateMetric matches them: true positives green, false positives red, missed persons
+CaltechMetric matches them: true positives green, false positives red, missed persons
 orange, detections inside ignore regions grey. Images go to ``OUT_DIR/<camera>/``; ``--num``
 images per camera, spread evenly over its frames.
 """

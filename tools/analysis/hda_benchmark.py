@@ -22,13 +22,14 @@ from tqdm import tqdm
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from hda_plugin.evaluation.dbeval import (  # noqa: E402
-    GT_FROM_VBB_RULE,
+    benchmark_metrics,
+    benchmark_notes,
     benchmark_table,
     evaluate_benchmark,
     load_benchmark_dt,
     load_benchmark_gt,
 )
-from hda_plugin.evaluation.protocols import HDA_BENCHMARK  # noqa: E402
+from hda_plugin.evaluation.protocols import HDA_BENCHMARK, hda_benchmark_title  # noqa: E402
 from hda_plugin.fileio.hda_layout import HDA_LAYOUT, annotated_cameras, camera_id  # noqa: E402
 
 
@@ -68,10 +69,10 @@ def plot_curves(results_by_det, out_dir):
         fig, ax = plt.subplots(figsize=(5.5, 5))
         for det, res in results_by_det.items():
             r = res[group]
-            if len(r['fppi']):
+            if len(r.curve.fppi):
                 # dbEval's legend: the rounded percentage, then the name
-                ax.plot(r['fppi'], r['miss_rate'], lw=2,
-                        label=f'{round(r["mr2"] * 100):.0f}% {det}')
+                ax.plot(r.curve.fppi, r.curve.miss_rate, lw=2,
+                        label=f'{round(r.mr2 * 100):.0f}% {det}')
         ax.set_xscale('log')
         ax.set_yscale('log')
         ax.axis([2e-4, 50, .035, 1])  # dbEval's lims
@@ -82,7 +83,7 @@ def plot_curves(results_by_det, out_dir):
         ax.grid(True)
         ax.set_xlabel('false positives per image')
         ax.set_ylabel('miss rate')
-        cams = ' '.join(map(str, res[group]['cameras']))
+        cams = ' '.join(map(str, res[group].cameras))
         ax.set_title(f'hda-benchmark, {"cameras " + cams if group == "pool" else group}',
                      fontsize=9)
         if ax.lines:
@@ -102,50 +103,29 @@ def main(argv=None):
         cams, left = sorted({camera_id(c) for c in args.cameras}), []
     else:
         cams, left = release_cameras(root)
-    n_frames, gts, notes, built = {}, [], [], []
+    n_frames, gts = {}, []
     for cam in tqdm(cams, desc='ground truth', unit='camera'):
         gt = load_benchmark_gt(root, cam, args.gt)
         n_frames[cam] = gt.n_frames
         gts.append(gt)
-        if gt.from_vbb:
-            built.append(cam)
-        if gt.counts.get('outside_frames'):
-            notes.append(f'cam{cam:02d}: {gt.counts["outside_frames"]} ground-truth rows '
-                         f'outside frames 1..{n_frames[cam]}, not read (as dbEval)')
-    if built:
-        notes.insert(0, f'ground truth of cameras {built} {GT_FROM_VBB_RULE}')
-    results = {}
+    results, dts = {}, {}
     for det in args.detector:
-        dts = []
-        for cam in tqdm(cams, desc=det, unit='camera'):
-            dt = load_benchmark_dt(root, det, cam, n_frames[cam])
-            dts.append(dt)
-            c = dt.counts
-            if c.get('outside_frames'):
-                notes.append(f'{det} cam{cam:02d}: {c["outside_frames"]} rows outside frames '
-                             f'1..{n_frames[cam]}, not read (dbEval reads frames 1..nFrame)')
-            if c.get('other_camera'):
-                notes.append(f'{det} cam{cam:02d}: {c["other_camera"]} rows name another '
-                             'camera in column 1 (dbEval ignores that column; read)')
-            if c.get('blank'):
-                notes.append(f'{det} cam{cam:02d}: {c["blank"]} empty lines skipped')
-        results[det] = evaluate_benchmark(gts, dts, pool=cams, keep_curves=bool(args.plot))
+        dts[det] = [load_benchmark_dt(root, det, cam, n_frames[cam])
+                    for cam in tqdm(cams, desc=det, unit='camera')]
+        results[det] = evaluate_benchmark(gts, dts[det], pool=cams,
+                                          keep_curves=bool(args.plot))
+    notes = benchmark_notes(gts, dts)
     print('=' * 72)
     for det, res in results.items():
-        print('\n'.join(benchmark_table(
-            res, f'{det}: log-average miss rate, protocol hda-benchmark (dbEval.m: GT '
-                 f'{args.gt}, detections >= 40 px, aspect 0.41, IoU 0.5, every frame)')))
+        print('\n'.join(benchmark_table(res, hda_benchmark_title(args.gt, detector=det))))
     if left:
         print(f'left out of the pool: cameras {left} (dbEval\'s hdawithout2a); '
               '--cameras to choose')
     for n in notes:
         print(f'note: {n}')
     if args.json:
-        first = results[args.detector[0]]
-        out = {'MR-2': first['pool']['mr2']}
-        out.update({f'MR-2_{k}': v['mr2'] for k, v in first.items() if k != 'pool'})
         with open(args.json, 'w') as f:
-            json.dump(out, f, indent=1)
+            json.dump(benchmark_metrics(results[args.detector[0]]), f, indent=1)
         print(f'json ({args.detector[0]}): {args.json}')
     if args.plot:
         paths = plot_curves(results, args.plot)

@@ -5,8 +5,8 @@
         [--labels SSD-512 "SSD-512 + x"] --out-dir curves/
 
 Several result files go on the same plots, to compare runs. The ground truth comes from the
-config's test set (``tools/test.py --out`` does not keep it), matched as MissRateMetric's
-caltech protocol does in one setting (``--setting``, default the config's first). Writes
+config's test set (``tools/test.py --out`` does not keep it), matched as CaltechMetric (the
+caltech protocol) does in one setting (``--setting``, default the config's first). Writes
 ``miss_rate_fppi.png`` and ``precision_recall.png`` (all cameras, one panel per camera
 after the overall one) and ``curves.json`` (MR-2 and the 9 sampled miss rates per run and
 camera), and prints an MR-2 table.
@@ -59,12 +59,12 @@ def plot(runs, names, kind, path):
     for ax, panel in zip(axes.flat, panels):
         for run, name in zip(runs, names):
             c = run.get(panel)
-            if c is None or not len(c['fppi']):
+            if c is None or not len(c.curve.fppi):
                 continue
             if kind == 'roc':
-                ax.plot(c['fppi'], c['miss_rate'], lw=2, label=f'{c["mr2"]:.1%} {name}')
+                ax.plot(c.curve.fppi, c.curve.miss_rate, lw=2, label=f'{c.mr2:.1%} {name}')
             else:
-                ax.plot(c['recall'], c['precision'], lw=2, label=name)
+                ax.plot(c.curve.recall, c.curve.precision, lw=2, label=name)
         if kind == 'roc':
             ax.set_xscale('log')
             ax.set_yscale('log')
@@ -105,13 +105,12 @@ def main():
     runs = []
     for path in tqdm(args.results, desc='results', unit='file'):
         evaluated = evaluate_results(load_results(path), gt, metric, setting=setting)
-        runs.append(metric.compute_curves(
-            [(e['camera'], e['scores'], e['dt_match'], e['num_gt']) for e in evaluated]))
+        runs.append(metric.compute_curves([e['match'] for e in evaluated]))
     os.makedirs(args.out_dir, exist_ok=True)
     plot(runs, names, 'roc', osp.join(args.out_dir, 'miss_rate_fppi.png'))
     plot(runs, names, 'pr', osp.join(args.out_dir, 'precision_recall.png'))
-    summary = {name: {cam: dict(mr2=c['mr2'], miss_rate_at_ref=c['ref_miss_rate'].tolist(),
-                                images=c['num_images'], persons=c['num_gt'])
+    summary = {name: {cam: dict(mr2=c.mr2, miss_rate_at_ref=c.ref_miss_rate.tolist(),
+                                images=c.num_images, persons=c.num_gt)
                       for cam, c in run.items()} for name, run in zip(names, runs)}
     with open(osp.join(args.out_dir, 'curves.json'), 'w') as f:
         json.dump(dict(ref_fppi=REF_FPPI.tolist(), protocol='caltech', setting=setting,
@@ -122,7 +121,7 @@ def main():
           f'(aspect ratio {metric.aspect_ratio}), {len(gt)} test images')
     print('\n'.join(format_table(
         ['camera'] + list(names),
-        [[cam] + [f'{run[cam]["mr2"]:.1%}' if cam in run else '-' for run in runs]
+        [[cam] + [f'{run[cam].mr2:.1%}' if cam in run else '-' for run in runs]
          for cam in cams], indent='')))
     print(f'plots: {osp.join(args.out_dir, "miss_rate_fppi.png")}, '
           f'{osp.join(args.out_dir, "precision_recall.png")}; numbers: '

@@ -6,8 +6,8 @@ from mmdet.evaluation.functional import eval_map
 from mmdet.registry import METRICS
 from mmengine.logging import MMLogger
 
-from ..fileio.hda_layout import sample_camera
-from ..utils.table import format_table
+from ...fileio.hda_layout import sample_camera
+from ...utils.table import format_table
 from .finite_predictions import check_finite_predictions
 
 __all__ = ['CameraVOCMetric']

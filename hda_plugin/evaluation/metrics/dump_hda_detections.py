@@ -17,11 +17,11 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from ..fileio.alld import alld_path, check_detector_dir, mark_detector_dir, write_alld
-from ..fileio.atomic import write_atomic
-from ..fileio.coco_results import coco_record
-from ..fileio.hda_layout import hda_frame_of
-from ..structures.boxes import to_numpy, xyxy_to_xywh
+from ...fileio.alld import alld_path, check_detector_dir, mark_detector_dir, write_alld
+from ...fileio.atomic import write_atomic
+from ...fileio.coco_results import coco_record
+from ...fileio.hda_layout import hda_frame_of
+from ...structures.boxes import to_numpy, xyxy_to_xywh
 from .finite_predictions import check_finite_predictions
 
 __all__ = ['DumpHDADetections']

@@ -5,9 +5,13 @@ NaN score sorts anywhere: a metric of such predictions is a number without meani
 (MR-2 0.0 and AP 1.0 were seen). A model that predicts them is broken, so this is an error,
 not a count.
 """
+from typing import Tuple
+
 import numpy as np
 
-__all__ = ['check_finite_predictions']
+from ...structures.boxes import to_numpy
+
+__all__ = ['check_finite_predictions', 'class_predictions']
 
 
 def check_finite_predictions(sample: dict) -> None:
@@ -24,3 +28,13 @@ def check_finite_predictions(sample: dict) -> None:
             f'non-finite box or score (first: box {boxes[i].tolist()}, score {scores[i]}). '
             'The model produced NaN/Inf: check the checkpoint (NonFiniteLossHook stops such '
             'a training) and the data_preprocessor mean/std; no metric is computed from them.')
+
+
+def class_predictions(sample: dict, label: int) -> Tuple[np.ndarray, np.ndarray]:
+    """The checked predictions of class ``label``: boxes ``(D, 4)`` ``x1 y1 x2 y2`` and
+    scores ``(D,)``, as the model gave them (dtype kept)."""
+    check_finite_predictions(sample)
+    pred = sample['pred_instances']
+    keep = to_numpy(pred['labels']) == label
+    return to_numpy(pred['bboxes']).reshape(-1, 4)[keep], to_numpy(pred['scores']).reshape(
+        -1)[keep]
