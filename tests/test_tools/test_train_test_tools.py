@@ -3,6 +3,7 @@ import glob
 import json
 import os
 import os.path as osp
+import pickle
 import re
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 from conftest import DEMO_CFG, ROOT, run_env, tiny_opts
 from PIL import Image
 
@@ -173,3 +175,49 @@ def test_ssd512_hda_trains_and_evaluates_with_its_fast_pipeline(synthetic_releas
     assert 'anchor coverage at IoU >= 0.5' in out
     assert 'voc/AP50' in out and 'hda/MR-2: ' in out  # evaluated
     assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+
+
+def _test_metrics(work):
+    """The metrics MMEngine's LoggerHook wrote for the test run in ``work``
+    (``work/<timestamp>/<timestamp>.json``)."""
+    logs = glob.glob(osp.join(work, '*', '*.json'))
+    assert len(logs) == 1, logs
+    lines = [json.loads(line) for line in open(logs[0]) if line.strip()]
+    return {k: v for k, v in lines[-1].items() if k not in ('time', 'data_time', 'step')}
+
+
+def test_mmdetections_own_test_py_runs_the_configs(synthetic_release, demo_checkpoint,
+                                                  tmp_path):
+    """MMDetection's unmodified tools/test.py (mmdet/.mim/tools/test.py) on the demo config:
+    custom_imports registers hda_plugin, the config names its head, hooks and runner, and it
+    prints the same figures as our tools/test.py on the same checkpoint."""
+    import mmdet
+    mmdet_test = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'test.py')
+    assert osp.isfile(mmdet_test), mmdet_test
+    opts = [f'test_dataloader.dataset.data_root={synthetic_release}',
+            'test_dataloader.dataset.cameras=[19]', 'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=False']
+    figures, dumps = {}, {}
+    for name, script in (('mmdet', mmdet_test), ('ours', 'tools/test.py')):
+        work = str(tmp_path / name)
+        dumps[name] = str(tmp_path / f'{name}.pkl')
+        out = run([sys.executable, script, DEMO_CFG, demo_checkpoint, '--work-dir', work,
+                   '--out', dumps[name], '--cfg-options', *opts], timeout=600)
+        assert "no attribute 'loss_cls'" not in out
+        assert re.search(r'(Epoch|Iter)\(test\) \[\d+/\d+\].*hda/MR-2: [\d.]+', out), \
+            out[-3000:]
+        figures[name] = _test_metrics(work)
+    assert 'voc/AP50' in figures['mmdet'] and 'hda/MR-2' in figures['mmdet']
+    assert 'caltech/Reasonable/MR-2' in figures['mmdet']
+    assert figures['mmdet'] == pytest.approx(figures['ours'], abs=1e-12, nan_ok=True)
+    assert len(figures['mmdet']) == len(figures['ours'])
+    # the same detections, box for box (the figures of an untrained model say little)
+    with open(dumps['mmdet'], 'rb') as f:
+        theirs = pickle.load(f)
+    with open(dumps['ours'], 'rb') as f:
+        ours = pickle.load(f)
+    assert len(theirs) == len(ours) == 6
+    for a, b in zip(theirs, ours):
+        assert a['img_path'] == b['img_path'] and len(a['pred_instances']['scores'])
+        for key in ('bboxes', 'scores', 'labels'):
+            assert torch.equal(a['pred_instances'][key], b['pred_instances'][key]), key
