@@ -10,7 +10,6 @@ frame ``f + 1`` for image ``f = 0 .. nFrame-1``), ``x, y, w, h`` pixels as in th
 (``l, t, w, h``). ``GtAnnotationsAll`` is ground truth in the same form. MATLAB reads the
 files with ``dlmread``, so they are plain numbers separated by commas, nothing else.
 """
-import contextlib
 import datetime
 import json
 import os
@@ -20,7 +19,7 @@ from typing import Dict, Iterable, Optional, Union
 
 import numpy as np
 
-from .atomic import atomic_open, write_atomic
+from .atomic import AtomicFile, write_atomic
 from .hda_layout import HDA_LAYOUT, camera_dir_names, camera_id, camera_name
 from .text_format_error import TextFormatError
 
@@ -183,18 +182,17 @@ def format_alld_row(camera: int, frame: int, box_xywh: Iterable[float], score: f
     return f'{int(camera)},{int(frame)},{x!r},{y!r},{w!r},{h!r},{float(score)!r}'
 
 
-class AllDWriter:
+class AllDWriter(AtomicFile):
     """Writes one camera's ``allD.txt`` as frames come (rows are not held in memory).
 
-    The rows go to ``path.part<pid>`` and become ``path`` at :meth:`close` (a reader never
-    sees half a file); :meth:`abort` drops them. Also a context manager: the file is
-    committed when the block ends, dropped when it raises.
+    An :class:`~.atomic.AtomicFile`: the rows go to ``path.part<pid>`` and become
+    ``path`` at :meth:`commit` (a reader never sees half a file); :meth:`abort` drops them.
+    As a context manager the file is committed when the block ends, dropped when it raises.
     """
 
     def __init__(self, path: str, camera: Union[int, str]):
-        self.path, self.camera, self.rows = path, camera_id(camera), 0
-        self._stack = contextlib.ExitStack()
-        self._f = self._stack.enter_context(atomic_open(path, 'w', newline='\n'))
+        self.camera, self.rows = camera_id(camera), 0  # a bad camera fails before any file
+        super().__init__(path, 'w', newline='\n')
 
     def write(self, frame: Union[int, np.ndarray], boxes_xywh: np.ndarray,
               scores: np.ndarray) -> int:
@@ -207,27 +205,10 @@ class AllDWriter:
         if not (len(frames) == len(boxes_xywh) == len(scores)):
             raise ValueError(f'{self.path}: {len(frames)} frames, {len(boxes_xywh)} boxes and '
                              f'{len(scores)} scores: one of each per row expected.')
-        self._f.write(''.join(format_alld_row(self.camera, fr, b, s) + '\n' for fr, b, s in
-                              zip(frames.tolist(), boxes_xywh.tolist(), scores.tolist())))
+        self.file.write(''.join(format_alld_row(self.camera, fr, b, s) + '\n' for fr, b, s in
+                                zip(frames.tolist(), boxes_xywh.tolist(), scores.tolist())))
         self.rows += len(frames)
         return len(frames)
-
-    def close(self) -> None:
-        """Commits the file (flushed to disk, renamed to ``path``)."""
-        self._stack.close()
-
-    def abort(self) -> None:
-        """Drops what was written; ``path`` is left as it was."""
-        self._stack.__exit__(RuntimeError, RuntimeError('aborted'), None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def write_alld(path: str, camera: Union[int, str], frames: np.ndarray, boxes_xywh: np.ndarray,
