@@ -31,10 +31,10 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import hda_plugin  # noqa: E402,F401
 from hda_plugin.deployment import export_onnx, input_size_of  # noqa: E402
+from hda_plugin.fileio.coco_results import CocoWriter  # noqa: E402
 from hda_plugin.fileio.seq import write_seq  # noqa: E402
 from hda_plugin.inference import InferenceRunner, build_backend, open_inputs  # noqa: E402
 from hda_plugin.inference.runner import STAGES  # noqa: E402
-from hda_plugin.inference.writers import CocoWriter  # noqa: E402
 from hda_plugin.testing import render_camera  # noqa: E402
 from hda_plugin.testing.weights import random_checkpoint  # noqa: E402
 from hda_plugin.utils.table import format_table  # noqa: E402
@@ -69,7 +69,7 @@ def run_once(backend, seq, out_dir, name, batch):
     start = time.perf_counter()
     res = runner.run_source(src, coco)  # a fresh pass over every frame
     wall = time.perf_counter() - start
-    coco.close()
+    coco.commit()
     return res.frames / wall, {k: 1000 * v / res.frames for k, v in runner.times.items()}
 
 

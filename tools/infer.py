@@ -16,6 +16,9 @@ Writes DIR/hda_detections/NAME/cameraNN/Detections/allD.txt (tools/test.py's wri
 score it with tools/analysis/hda_benchmark.py DIR --detector NAME),
 DIR/hda_detections/NAME/coco_results.json and, with --video, DIR/videos/<input>.mp4.
 Exit status 1 when an input stopped at a defect (what came before it is written).
+
+Video files and --video need PyAV, --tile SAHI, --backend onnxruntime ONNX Runtime:
+pip install 'hda-ssd[infer]' installs all three (or [video], [tile], [deploy] alone).
 """
 import argparse
 import os.path as osp
@@ -28,13 +31,13 @@ from hda_plugin.fileio.alld import (  # noqa: E402
     check_detector_dir,
     mark_detector_dir,
 )
+from hda_plugin.fileio.coco_results import CocoWriter  # noqa: E402
 from hda_plugin.inference import (  # noqa: E402
     InferenceRunner,
     build_backend,
     open_inputs,
     parse_tile_arg,
 )
-from hda_plugin.inference.writers import CocoWriter  # noqa: E402
 from hda_plugin.structures import MIN_PERSON_HEIGHT  # noqa: E402
 from hda_plugin.utils.cli import add_cfg_options, config_from_args  # noqa: E402
 
@@ -94,7 +97,7 @@ def main(argv=None) -> int:
         for source in sources:
             results.append(runner.run_source(source, coco))
     finally:
-        coco.close()
+        coco.commit()
     print(runner.summary(results, time.perf_counter() - start))
     for r in results:
         for f in r.files:

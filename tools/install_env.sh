@@ -5,7 +5,8 @@
 #
 # CPU machines (and CI): pinned torch 2.14.1 + torchvision 0.29.1, mmengine 0.10.7,
 # mmcv 2.1.0 built from source with its compiled ops (no wheel exists on PyPI; about
-# 12 minutes on 2 cores, cached by pip afterwards), mmdet 3.3.0, then this project.
+# 12 minutes on 2 cores, cached by pip afterwards), mmdet 3.3.0, then this project with
+# its test and infer extras (.[test,infer]).
 # GPU users: see README "Installing on a GPU server".
 set -euo pipefail
 
@@ -78,8 +79,9 @@ if ! have mmdet==3.3.0; then
   $PIP install -q -c "$CONSTRAINTS" mmdet==3.3.0
 fi
 
-log "hda-ssd (pip install -e .) with its test extras"
-$PIP install -q -c "$CONSTRAINTS" --no-build-isolation -e "$ROOT[test]"
+# [infer]: PyAV, SAHI, ONNX (the optional inference extras; the tests run every feature)
+log "hda-ssd (pip install -e .) with its test and infer extras"
+$PIP install -q -c "$CONSTRAINTS" --no-build-isolation -e "$ROOT[test,infer]"
 
 "$PY" - <<'PYEOF'
 import torch, mmengine, mmcv, mmdet, hda_plugin

@@ -21,13 +21,15 @@ the same detections as the PyTorch model:
   graph; the runtime keeps the ``max_per_img`` best of each image over all classes (equal
   for the one-class person detector).
 """
-import json
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import nn
 
-__all__ = ['SSDOnnxModel', 'export_onnx', 'ONNX_OPSET']
+from .onnx_metadata import ONNX_META_KEY, OnnxMetadata
+from .preprocess import Preprocessor
+
+__all__ = ['SSDOnnxModel', 'export_onnx', 'input_size_of', 'ONNX_OPSET']
 
 ONNX_OPSET = 17
 
@@ -100,21 +102,20 @@ class SSDOnnxModel(nn.Module):
         self.num_levels = len(priors)
         self.input_size = (int(w), int(h))
 
-    def meta(self) -> dict:
+    def metadata(self, config: Optional[str] = None,
+                 checkpoint: Optional[str] = None) -> OnnxMetadata:
         """What the runtime needs besides the graph (stored in the ONNX metadata)."""
         mean = self.mean.reshape(3).tolist()
         anchors = self.head.prior_generator.gen_base_anchors()[0]
         assigner = (getattr(self.head, 'train_cfg', None) or {}).get('assigner', {})
-        return dict(pos_iou_thr=float(assigner.get('pos_iou_thr', 0.5)),
-                    input_size=list(self.input_size),
-                    pad_value_bgr=mean[::-1] if self.bgr_to_rgb else mean,
-                    score_thr=self.score_thr, iou_thr=self.iou_thr, nms_pre=self.nms_pre,
-                    max_per_img=self.max_per_img, num_classes=self.num_classes,
-                    smallest_anchors=torch.stack(
-                        [anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]],
-                        1).tolist(),
-                    outputs='boxes (K,4) x1y1x2y2 input pixels, scores (K,), labels (K,), '
-                    'batch_index (K,)')
+        return OnnxMetadata(
+            input_size=self.input_size, pad_value_bgr=mean[::-1] if self.bgr_to_rgb else mean,
+            score_thr=self.score_thr, iou_thr=self.iou_thr, nms_pre=self.nms_pre,
+            max_per_img=self.max_per_img, num_classes=self.num_classes,
+            pos_iou_thr=float(assigner.get('pos_iou_thr', 0.5)),
+            smallest_anchors=torch.stack([anchors[:, 2] - anchors[:, 0],
+                                          anchors[:, 3] - anchors[:, 1]], 1).tolist(),
+            config=config, checkpoint=checkpoint)
 
     def _decode(self, priors: torch.Tensor, deltas: torch.Tensor, img_shape: torch.Tensor):
         """The head's ``DeltaXYWHBBoxCoder`` on ``(N, k, 4)`` priors and deltas, clipped to
@@ -169,11 +170,12 @@ class SSDOnnxModel(nn.Module):
 
 
 def export_onnx(detector: nn.Module, out_file: str, input_size: Tuple[int, int],
-                batch: int = 1, extra_meta: dict = None) -> dict:
-    """Writes ``out_file`` (checked with ``onnx.checker``); returns the metadata stored."""
-    import onnx
-
-    from ..inference.backends import ONNX_META_KEY
+                batch: int = 1, config: Optional[str] = None,
+                checkpoint: Optional[str] = None) -> OnnxMetadata:
+    """Writes ``out_file`` (checked with ``onnx.checker``) with its :class:`OnnxMetadata`
+    (``config`` and ``checkpoint`` recorded as provenance); returns the metadata."""
+    from ..utils.extras import require
+    onnx = require('onnx', 'deploy', 'ONNX export (tools/deployment/export_onnx.py)')
     wrapper = SSDOnnxModel(detector.eval(), input_size).eval()
     w, h = wrapper.input_size
     images = torch.rand(batch, 3, h, w) * 255
@@ -187,9 +189,9 @@ def export_onnx(detector: nn.Module, out_file: str, input_size: Tuple[int, int],
                               boxes={0: 'detections'}, scores={0: 'detections'},
                               labels={0: 'detections'}, batch_index={0: 'detections'}))
     model = onnx.load(out_file)
-    meta = dict(wrapper.meta(), **(extra_meta or {}))
+    meta = wrapper.metadata(config, checkpoint)
     entry = model.metadata_props.add()
-    entry.key, entry.value = ONNX_META_KEY, json.dumps(meta)
+    entry.key, entry.value = ONNX_META_KEY, meta.to_json()
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, out_file)
     return meta
@@ -198,7 +200,6 @@ def export_onnx(detector: nn.Module, out_file: str, input_size: Tuple[int, int],
 def input_size_of(cfg) -> Sequence[int]:
     """``(width, height)`` the config's test pipeline feeds the network: its ``Resize``
     scale, padded up to the data preprocessor's ``pad_size_divisor``."""
-    from ..inference.backends import Preprocessor
     resize = Preprocessor(cfg).resize
     if resize is None or 'scale' not in resize:
         raise ValueError('The config\'s test pipeline has no Resize with a scale: give '

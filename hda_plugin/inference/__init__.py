@@ -1,5 +1,6 @@
 """Running a trained detector: frame sources (.seq, video, images), the PyTorch and ONNX
-Runtime backends, tiled inference, the writers, and the loop of ``tools/infer.py``."""
+Runtime backends, tiled inference, drawing, and the loop of ``tools/infer.py`` (the files
+it writes are :mod:`hda_plugin.fileio`'s writers)."""
 from .backends import OnnxRuntimeBackend, PyTorchBackend, build_backend
 from .runner import InferenceRunner, SourceResult
 from .sources import FrameSourceError, open_inputs

@@ -2,70 +2,24 @@
 model in PyTorch (eager, as MMDetection's ``model.predict`` runs it) or the exported ONNX
 graph in ONNX Runtime.
 
-Both backends take the same preprocessed images (the config's test pipeline with
-``LoadImageFromNDArray`` in place of the file loader, MMDetection's ``inference_detector``
-rule) and return, per image, boxes ``(N, 4)`` x1 y1 x2 y2 in that image's pixels, scores
-and labels as numpy arrays. Each call reports its time split into ``model`` (network) and
-``nms`` (anchor decoding, score filtering and NMS).
+Both backends take the same preprocessed images
+(:class:`hda_plugin.deployment.Preprocessor`: the config's test pipeline with
+``LoadImageFromNDArray`` in place of the file loader) and return, per image, boxes
+``(N, 4)`` x1 y1 x2 y2 in that image's pixels, scores and labels as numpy arrays. Each
+call reports its time split into ``model`` (network) and ``nms`` (anchor decoding, score
+filtering and NMS).
 """
 import copy
-import json
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 
+from ..deployment.onnx_metadata import OnnxMetadata
+from ..deployment.preprocess import Preprocessor
 from ..structures import Detections
 
-__all__ = ['Preprocessor', 'PyTorchBackend', 'OnnxRuntimeBackend',
-           'build_backend', 'ONNX_META_KEY']
-
-#: Key of the JSON the exporter stores in the ONNX file's metadata (input size,
-#: normalisation, test_cfg, anchors): what the runtime needs besides the graph.
-ONNX_META_KEY = 'hda_ssd'
-
-# Transforms of a test pipeline that read annotations: inference has none.
-_ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadHDAAnnotations', 'LoadPanopticAnnotations')
-
-
-
-def _short_type(t) -> str:
-    return str(t).split('.')[-1]
-
-
-class Preprocessor:
-    """The config's test pipeline on in-memory BGR frames: returns the packed inputs
-    (``uint8`` CHW tensor) and data samples (``img_shape``, ``scale_factor``, ...)."""
-
-    def __init__(self, cfg):
-        from mmdet.utils import get_test_pipeline_cfg
-        from mmengine.dataset import Compose
-        from mmengine.registry import init_default_scope
-        init_default_scope(cfg.get('default_scope', 'mmdet'))
-        steps = []
-        for t in copy.deepcopy(get_test_pipeline_cfg(cfg)):
-            kind = _short_type(t['type'])
-            if kind in _ANNOTATION_LOADERS:
-                continue
-            if kind.startswith('LoadImageFrom'):
-                t = dict(type='mmdet.LoadImageFromNDArray')
-            elif kind.startswith('Pack'):
-                t = dict(type='mmdet.PackDetInputs',
-                         meta_keys=('img_id', 'ori_shape', 'img_shape', 'scale_factor'))
-            steps.append(t)
-        if not steps or _short_type(steps[0]['type']) != 'LoadImageFromNDArray':
-            raise ValueError(f'The config\'s test pipeline {get_test_pipeline_cfg(cfg)} does not '
-                             'start with an image loader (LoadImageFromFile).')
-        self.resize = next((t for t in steps if _short_type(t['type']) == 'Resize'), None)
-        self.pipeline = Compose(steps)
-
-    def __call__(self, images: Sequence[np.ndarray]) -> Tuple[list, list]:
-        inputs, samples = [], []
-        for i, img in enumerate(images):
-            out = self.pipeline(dict(img=img, img_id=i))
-            inputs.append(out['inputs'])
-            samples.append(out['data_samples'])
-        return inputs, samples
+__all__ = ['PyTorchBackend', 'OnnxRuntimeBackend', 'build_backend']
 
 
 def _sync(device: str):
@@ -134,6 +88,10 @@ class PyTorchBackend:
     def nms_iou_thr(self) -> float:
         return float(self.test_cfg['nms']['iou_threshold'])
 
+    def max_per_img(self) -> int:
+        """``test_cfg.max_per_img``: the most boxes one image (or tiled frame) keeps."""
+        return int(self.test_cfg.get('max_per_img', -1))
+
     def input_size(self) -> Tuple[int, int]:
         """``(w, h)`` of the network input: the test ``Resize`` scale."""
         if self.preprocess.resize is None:
@@ -154,7 +112,8 @@ class OnnxRuntimeBackend:
     name = 'onnxruntime'
 
     def __init__(self, cfg, onnx_file: str, device: str = 'cpu', threads: int = 0):
-        import onnxruntime as ort
+        from ..utils.extras import require
+        ort = require('onnxruntime', 'deploy', 'ONNX Runtime inference (--backend onnxruntime)')
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
@@ -166,14 +125,10 @@ class OnnxRuntimeBackend:
                     f'build offers {ort.get_available_providers()}).')
             providers.insert(0, 'CUDAExecutionProvider')
         self.session = ort.InferenceSession(onnx_file, opts, providers=providers)
-        meta = self.session.get_modelmeta().custom_metadata_map.get(ONNX_META_KEY)
-        if meta is None:
-            raise ValueError(f'{onnx_file}: no {ONNX_META_KEY!r} metadata; it was not written by '
-                             'tools/deployment/export_onnx.py. Export the checkpoint with it.')
-        self.meta = json.loads(meta)
-        self.input_w, self.input_h = self.meta['input_size']
-        self.pad_value = np.array(self.meta['pad_value_bgr'], np.float32).reshape(1, 3, 1, 1)
-        self.max_per_img = int(self.meta['max_per_img'])
+        self.meta = OnnxMetadata.from_metadata_map(
+            self.session.get_modelmeta().custom_metadata_map, onnx_file)
+        self.input_w, self.input_h = self.meta.input_size
+        self.pad_value = np.array(self.meta.pad_value_bgr, np.float32).reshape(1, 3, 1, 1)
         self.device, self.cfg = device, cfg
         self.preprocess = Preprocessor(cfg)
 
@@ -199,7 +154,7 @@ class OnnxRuntimeBackend:
         out = []
         for i, s in enumerate(samples):
             keep = np.flatnonzero(index == i)
-            keep = keep[np.argsort(-scores[keep], kind='stable')][:self.max_per_img]
+            keep = keep[np.argsort(-scores[keep], kind='stable')][:self.meta.max_per_img]
             sx, sy = s.metainfo['scale_factor']
             out.append(Detections((boxes[keep] / np.array([sx, sy, sx, sy], np.float32)
                                    ).astype(np.float32), scores[keep].astype(np.float32),
@@ -215,13 +170,16 @@ class OnnxRuntimeBackend:
         return out
 
     def smallest_anchors(self) -> np.ndarray:
-        return np.asarray(self.meta['smallest_anchors'], np.float64).reshape(-1, 2)
+        return np.asarray(self.meta.smallest_anchors, np.float64).reshape(-1, 2)
 
     def pos_iou_thr(self) -> float:
-        return float(self.meta['pos_iou_thr'])
+        return float(self.meta.pos_iou_thr)
 
     def nms_iou_thr(self) -> float:
-        return float(self.meta['iou_thr'])
+        return float(self.meta.iou_thr)
+
+    def max_per_img(self) -> int:
+        return int(self.meta.max_per_img)
 
     def input_size(self) -> Tuple[int, int]:
         return self.input_w, self.input_h

@@ -11,12 +11,14 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from ..fileio.alld import AllDWriter, alld_path
+from ..fileio.coco_results import CocoWriter
 from ..fileio.hda_layout import camera_id
+from ..fileio.video import VideoWriter
 from ..structures import MIN_PERSON_HEIGHT, Detections, xyxy_to_xywh
 from ..utils.table import format_table
+from .drawing import draw_detections
 from .sources import Frame, FrameSource, FrameSourceError
 from .tiling import TilePlan, merge_tiles, plan_tiles
-from .writers import CocoWriter, VideoWriter, draw_detections
 
 __all__ = ['InferenceRunner', 'SourceResult', 'STAGES', 'peak_rss_mib']
 
@@ -69,6 +71,7 @@ class InferenceRunner:
         self.min_person_height, self.progress = min_person_height, progress
         self.times = OrderedDict((s, 0.0) for s in STAGES)
         self.iou_thr = backend.nms_iou_thr()
+        self.max_per_img = backend.max_per_img()
         self._resize = backend.preprocess.resize
         self._input_wh = backend.input_size()
         self._plans: Dict[tuple, TilePlan] = {}
@@ -103,7 +106,8 @@ class InferenceRunner:
         dets, k = [], 0
         for p in plans:
             n = 1 + len(p.tiles)
-            d = outs[k] if n == 1 else merge_tiles(outs[k], outs[k + 1:k + n], p, self.iou_thr)
+            d = outs[k] if n == 1 else merge_tiles(outs[k], outs[k + 1:k + n], p, self.iou_thr,
+                                                    self.max_per_img)
             if self.score_thr is not None:
                 keep = d.scores >= self.score_thr
                 d = Detections(d.boxes[keep], d.scores[keep], d.labels[keep])
@@ -119,19 +123,24 @@ class InferenceRunner:
         res = SourceResult(source)
         cam = camera_id(source.camera)
         path = alld_path(self.out_dir, self.name, cam)
-        alld = AllDWriter(path, cam)
         video = None
         if self.video_dir:
             stem = osp.splitext(source.name)[0] or source.camera
             video = VideoWriter(osp.join(self.video_dir, stem + '.mp4'), source.fps)
+        try:
+            alld = AllDWriter(path, cam)
+        except BaseException:
+            if video is not None:
+                video.abort()
+            raise
         bar = None
-        if self.progress:
-            from tqdm import tqdm
-            bar = tqdm(total=source.declared or None, desc=f'{source.camera} {source.name}',
-                       unit='frame', dynamic_ncols=True)
         start = time.perf_counter()
         it = iter(source)
         try:
+            if self.progress:
+                from tqdm import tqdm
+                bar = tqdm(total=source.declared or None, desc=f'{source.camera} {source.name}',
+                           unit='frame', dynamic_ncols=True)
             done = False
             while not done:
                 batch: List[Frame] = []
@@ -166,12 +175,18 @@ class InferenceRunner:
         finally:
             if bar is not None:
                 bar.close()
-            alld.close()
-            res.files.append(path)
-            if video is not None:
-                if video.frames:
-                    video.close()
-                    res.files.append(video.path)
+            # What came before a defect is committed; a video without a frame is dropped
+            # (its container closed, its staged file removed), whatever stopped the input.
+            try:
+                alld.commit()
+                res.files.append(path)
+            finally:
+                if video is not None:
+                    if video.frames:
+                        video.commit()
+                        res.files.append(video.path)
+                    else:
+                        video.abort()
         res.plans = dict(self._plans)
         return res
 

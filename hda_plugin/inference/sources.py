@@ -17,6 +17,7 @@ import numpy as np
 
 from ..fileio.hda_layout import HDA_LAYOUT, camera_name, camera_of, seq_filename
 from ..fileio.seq import SeqFormatError, SeqReader
+from ..utils.extras import require
 
 __all__ = ['Frame', 'FrameSource', 'FrameSourceError', 'SeqSource', 'VideoSource',
            'ImageSource', 'open_inputs', 'VIDEO_EXTENSIONS', 'IMAGE_EXTENSIONS']
@@ -82,11 +83,17 @@ class SeqSource(FrameSource):
             r.close()
 
 
+def _av():
+    return require('av', 'video', 'Reading video files (.mp4, .avi, ... inputs of '
+                   'tools/infer.py)')
+
+
 class VideoSource(FrameSource):
-    """A video file (``.mp4``, ``.avi``, ...) decoded with PyAV (FFmpeg), BGR frames."""
+    """A video file (``.mp4``, ``.avi``, ...) decoded with PyAV (FFmpeg, the optional
+    ``video`` extra), BGR frames."""
 
     def __init__(self, path: str, camera: str):
-        import av
+        av = _av()
         try:
             self._container = av.open(path)
         except (av.error.FFmpegError, OSError) as e:
@@ -102,7 +109,7 @@ class VideoSource(FrameSource):
         super().__init__(path, camera, declared=int(stream.frames or 0), fps=rate)
 
     def __iter__(self) -> Iterator[Frame]:
-        import av
+        av = _av()
         n = 0
         try:
             try:

@@ -1,10 +1,12 @@
 """Tiled (sliced) inference for frames much larger than the network input.
 
 A frame is cut into overlapping tiles of the network's input size (``sahi.slicing``'s
-``get_slice_bboxes``, as ``demo/large_image_demo.py`` of MMDetection does), each tile and
-the whole frame (resized, as without tiles) go through the detector, and the boxes are
-shifted back and merged by class-wise NMS with MMDetection's
-``mmdet.utils.large_image.merge_results_by_nms``.
+``get_slice_bboxes``, as ``demo/large_image_demo.py`` of MMDetection does; SAHI is the
+optional ``tile`` extra), each tile and the whole frame (resized, as without tiles) go
+through the detector, and the boxes are shifted back and merged by class-wise NMS, keeping
+at most the model's ``max_per_img`` (what one untiled pass keeps), as
+``mmdet.utils.large_image.merge_results_by_nms`` followed by ``[:max_per_img]`` would,
+in time that grows with the boxes kept rather than the boxes merged (:func:`capped_nms`).
 
 ``--tile auto`` tiles a frame only when the smallest person of interest would be too small
 for the smallest anchor once the frame is resized to the input: a box of height
@@ -26,8 +28,7 @@ from ..structures import (
     resize_factors,
 )
 
-__all__ = ['TilePlan', 'plan_tiles', 'merge_tiles', 'parse_tile_arg']
-
+__all__ = ['TilePlan', 'plan_tiles', 'merge_tiles', 'capped_nms', 'parse_tile_arg']
 
 
 @dataclass
@@ -57,14 +58,11 @@ def parse_tile_arg(value: str):
     return (w, h)
 
 
-
-
 def plan_tiles(mode, frame_wh: Tuple[int, int], input_wh: Tuple[int, int],
                resize: Optional[dict], anchors_wh: np.ndarray, pos_iou_thr: float,
                min_person_height: float = MIN_PERSON_HEIGHT,
                overlap: float = 0.2) -> TilePlan:
     """The tiles of one frame size under ``--tile`` ``mode`` (``auto``, ``off``, ``(w, h)``)."""
-    from sahi.slicing import get_slice_bboxes
     w, h = frame_wh
     if mode == 'off':
         return TilePlan(frame_wh, [], '--tile off')
@@ -83,32 +81,74 @@ def plan_tiles(mode, frame_wh: Tuple[int, int], input_wh: Tuple[int, int],
     tw, th = min(tile_wh[0], w), min(tile_wh[1], h)
     if (tw, th) == (w, h):
         return TilePlan(frame_wh, [], f'not tiled: the frame is no larger than a {tw}x{th} tile')
-    tiles = get_slice_bboxes(h, w, slice_height=th, slice_width=tw, auto_slice_resolution=False,
-                             overlap_height_ratio=overlap, overlap_width_ratio=overlap)
+    from ..utils.extras import require
+    slicing = require('sahi.slicing', 'tile', f'Tiled inference (--tile; {why})')
+    tiles = slicing.get_slice_bboxes(h, w, slice_height=th, slice_width=tw,
+                                     auto_slice_resolution=False,
+                                     overlap_height_ratio=overlap, overlap_width_ratio=overlap)
     return TilePlan(frame_wh, [list(map(int, t)) for t in tiles],
                     f'{why}: {len(tiles)} tiles of {tw}x{th} + the whole frame')
 
 
 def merge_tiles(whole: Detections, tiles: Sequence[Detections], plan: TilePlan,
-                iou_thr: float) -> Detections:
-    """The whole frame's and its tiles' detections in frame pixels, merged by class-wise
-    NMS (``mmdet.utils.large_image.merge_results_by_nms``)."""
-    import torch
-    from mmdet.structures import DetDataSample
-    from mmdet.utils.large_image import merge_results_by_nms
-    from mmengine.structures import InstanceData
-    samples, offsets = [], [(0, 0)] + [(t[0], t[1]) for t in plan.tiles]
-    for d in [whole, *tiles]:
-        s = DetDataSample()
-        s.pred_instances = InstanceData(bboxes=torch.from_numpy(d.boxes).reshape(-1, 4),
-                                        scores=torch.from_numpy(d.scores),
-                                        labels=torch.from_numpy(d.labels))
-        samples.append(s)
-    if sum(len(d) for d in [whole, *tiles]) == 0:
+                iou_thr: float, max_per_img: int) -> Detections:
+    """The whole frame's and its tiles' detections in frame pixels (tile boxes shifted by
+    the tile's corner), merged by class-wise NMS at ``iou_thr``: the ``max_per_img`` best
+    boxes kept (all when ``max_per_img <= 0``), highest score first."""
+    dets = [whole, *tiles]
+    offsets = [(0, 0)] + [(t[0], t[1]) for t in plan.tiles]
+    if len(dets) != len(offsets):
+        raise ValueError(f'{len(tiles)} tile results for a plan of {len(plan.tiles)} tiles.')
+    if sum(len(d) for d in dets) == 0:
         return Detections.empty()
-    w, h = plan.frame_size
-    merged = merge_results_by_nms(samples, offsets, src_image_shape=(h, w),
-                                  nms_cfg=dict(type='nms', iou_threshold=iou_thr)).pred_instances
-    return Detections(merged.bboxes.numpy().astype(np.float32),
-                      merged.scores.numpy().astype(np.float32),
-                      merged.labels.numpy().astype(np.int64))
+    boxes = np.concatenate([d.boxes.reshape(-1, 4) + np.array([x, y, x, y], np.float32)
+                            for d, (x, y) in zip(dets, offsets)]).astype(np.float32)
+    scores = np.concatenate([d.scores for d in dets]).astype(np.float32)
+    labels = np.concatenate([d.labels for d in dets]).astype(np.int64)
+    keep = capped_nms(boxes, scores, labels, iou_thr, max_per_img)
+    return Detections(boxes[keep], scores[keep], labels[keep])
+
+
+def _classwise_nms(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
+                   iou_thr: float) -> np.ndarray:
+    """Kept indices of boxes sorted by descending score, in that order (mmcv's ``nms``,
+    the operator of ``batched_nms``, per class)."""
+    import torch
+    from mmcv.ops import nms
+    kept = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        _, k = nms(torch.from_numpy(boxes[idx]), torch.from_numpy(scores[idx]), iou_thr)
+        kept.append(idx[k.numpy()])
+    return np.sort(np.concatenate(kept))
+
+
+def capped_nms(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, iou_thr: float,
+               max_num: int) -> np.ndarray:
+    """Indices of the first ``max_num`` boxes (highest score first) that class-wise greedy
+    NMS keeps: the same as NMS over all boxes, then ``[:max_num]`` (all when
+    ``max_num <= 0``), in time that grows with the boxes it has to look at.
+
+    Why a prefix suffices: greedy NMS visits boxes by descending score and keeps a box
+    unless a box it kept before, of the same class, overlaps it above ``iou_thr``; whether
+    a box is kept depends only on boxes scoring higher. NMS over the ``k`` best boxes
+    therefore keeps exactly those of the full run's kept boxes that are among the ``k``
+    best, and once they number ``max_num`` they are the full run's first ``max_num`` (every
+    box left out scores lower). The prefix doubles until that holds or it is everything.
+    A cut never splits boxes of equal score (they go in together), so where a prefix ends
+    never decides a tie.
+    """
+    n = len(scores)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    order = np.argsort(-scores, kind='stable')
+    boxes, scores, labels = boxes[order], scores[order], labels[order]
+    k = n if max_num <= 0 else min(n, 2 * max_num)
+    while True:
+        if k < n:  # boxes scoring as the last one of the prefix join it
+            k = int(np.searchsorted(-scores, -scores[k - 1], side='right'))
+        keep = _classwise_nms(boxes[:k], scores[:k], labels[:k], iou_thr)
+        if k == n or len(keep) >= max_num:
+            break
+        k = min(n, 2 * k)
+    return order[keep[:max_num] if max_num > 0 else keep]

@@ -1,6 +1,6 @@
 """The exported ONNX graph in ONNX Runtime gives the PyTorch model's detections: every box
 within 1 px, scores within 1e-4, the same count above the threshold (the demo model, and
-SSD-512 VGG16 at a shrunk input)."""
+SSD-512 VGG16 at a shrunk input); the metadata record both sides share."""
 import collections
 import os.path as osp
 import sys
@@ -10,6 +10,7 @@ import onnx
 import pytest
 from conftest import DEMO_CFG, ROOT
 
+from hda_plugin.deployment import ONNX_META_KEY, OnnxMetadata
 from hda_plugin.fileio.seq import SeqReader
 from hda_plugin.inference.backends import OnnxRuntimeBackend, PyTorchBackend
 from hda_plugin.testing.weights import random_checkpoint
@@ -66,6 +67,13 @@ def test_demo_model_onnx_matches_pytorch(synthetic_release, demo_checkpoint, tmp
     for thr in (0.02, 0.3):  # the config's score_thr, and the drawing threshold
         assert _compare(pt, ort, thr) > 0
     assert sum(len(d) for d in pt) == sum(len(d) for d in ort)
+    # one metadata record, written by the exporter and read by the runtime
+    meta = OnnxRuntimeBackend(cfg, out).meta
+    assert isinstance(meta, OnnxMetadata) and meta.input_size == (320, 224)
+    assert meta.max_per_img == cfg.model.test_cfg.max_per_img and meta.config == DEMO_CFG
+    assert meta.checkpoint == demo_checkpoint
+    stored = {p.key: p.value for p in onnx.load(out).metadata_props}
+    assert OnnxMetadata.from_metadata_map(stored, out) == meta
 
 
 def test_ssd512_onnx_matches_pytorch_at_shrunk_input(synthetic_release, tmp_path):
@@ -92,3 +100,29 @@ def test_onnx_backend_refuses_foreign_graphs(tmp_path):
     from hda_plugin.utils.config import load_config
     with pytest.raises(ValueError, match='not written by tools/deployment/export_onnx.py'):
         OnnxRuntimeBackend(load_config(DEMO_CFG), path)
+
+
+def _meta(**kw):
+    d = dict(input_size=(320, 224), pad_value_bgr=[1.0, 2.0, 3.0], score_thr=0.02,
+             iou_thr=0.45, nms_pre=1000, max_per_img=200, num_classes=1, pos_iou_thr=0.5,
+             smallest_anchors=[[20.0, 20.0], [14.1, 28.3]])
+    d.update(kw)
+    return OnnxMetadata(**d)
+
+
+def test_metadata_round_trip_and_errors_name_the_file():
+    import json
+    m = _meta(config='c.py')
+    assert OnnxMetadata.from_json(m.to_json(), 'm.onnx') == m
+    assert OnnxMetadata.from_metadata_map({ONNX_META_KEY: m.to_json()}, 'm.onnx') == m
+    d = json.loads(m.to_json())
+    del d['max_per_img']
+    with pytest.raises(ValueError, match=r"m\.onnx: .*missing \['max_per_img'\]"):
+        OnnxMetadata.from_json(json.dumps(d), 'm.onnx')
+    d = dict(json.loads(m.to_json()), anchors_v2=[])
+    with pytest.raises(ValueError, match=r"m\.onnx: .*unknown \['anchors_v2'\].*export"):
+        OnnxMetadata.from_json(json.dumps(d), 'm.onnx')
+    with pytest.raises(ValueError, match=r'm\.onnx: .*not JSON'):
+        OnnxMetadata.from_json('{', 'm.onnx')
+    with pytest.raises(ValueError, match='m.onnx: no .hda_ssd. metadata'):
+        OnnxMetadata.from_metadata_map({}, 'm.onnx')

@@ -9,6 +9,7 @@ normalisation mean), img_shape (N, 2) each image's unpadded height and width. Ou
 boxes (K, 4) x1 y1 x2 y2 in input pixels, scores (K,), labels (K,), batch_index (K,).
 The graph is checked with onnx.checker (full check, shapes inferred). NMS is ONNX's
 NonMaxSuppression; see hda_plugin/deployment/onnx_export.py for the rules kept.
+Needs the deploy extra: pip install 'hda-ssd[deploy]' (onnx, onnxscript, onnxruntime).
 """
 import argparse
 import os.path as osp
@@ -42,11 +43,11 @@ def main(argv=None) -> int:
         raise FileNotFoundError(f'{args.checkpoint} does not exist.')
     size = tuple(args.input_size) if args.input_size else input_size_of(cfg)
     backend = PyTorchBackend(cfg, args.checkpoint, 'cpu')
-    meta = export_onnx(backend.model, args.out, size,
-                       extra_meta=dict(config=args.config, checkpoint=args.checkpoint))
-    print(f'wrote {args.out}: input {size[0]}x{size[1]}, score_thr {meta["score_thr"]}, '
-          f'nms_pre {meta["nms_pre"]}, NMS IoU {meta["iou_thr"]}, max_per_img '
-          f'{meta["max_per_img"]} (onnx.checker: ok)')
+    meta = export_onnx(backend.model, args.out, size, config=args.config,
+                       checkpoint=args.checkpoint)
+    print(f'wrote {args.out}: input {size[0]}x{size[1]}, score_thr {meta.score_thr}, '
+          f'nms_pre {meta.nms_pre}, NMS IoU {meta.iou_thr}, max_per_img '
+          f'{meta.max_per_img} (onnx.checker: ok)')
     return 0
 
 
