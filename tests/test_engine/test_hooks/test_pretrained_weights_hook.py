@@ -6,14 +6,13 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from conftest import ROOT
 from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from hda_plugin.engine.hooks import PretrainedWeightsHook, TrainingDiagnosisError
 from hda_plugin.weights.vgg_weights import NORMALISATION
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')
