@@ -109,16 +109,17 @@ def merge_tiles(whole: Detections, tiles: Sequence[Detections], plan: TilePlan,
     return Detections(boxes[keep], scores[keep], labels[keep])
 
 
-def _classwise_nms(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
-                   iou_thr: float) -> np.ndarray:
-    """Kept indices of boxes sorted by descending score, in that order (mmcv's ``nms``,
-    the operator of ``batched_nms``, per class)."""
+def _classwise_nms(boxes: np.ndarray, labels: np.ndarray, iou_thr: float) -> np.ndarray:
+    """Kept indices, ascending, of greedy NMS per class over boxes already in visiting
+    order (mmcv's ``nms``, the operator of ``batched_nms``, given descending ranks in place
+    of the scores, so that its own sort cannot reorder equal scores)."""
     import torch
     from mmcv.ops import nms
+    ranks = np.arange(len(boxes), 0, -1, dtype=np.float32)  # exact below 2**24 boxes
     kept = []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
-        _, k = nms(torch.from_numpy(boxes[idx]), torch.from_numpy(scores[idx]), iou_thr)
+        _, k = nms(torch.from_numpy(boxes[idx]), torch.from_numpy(ranks[idx]), iou_thr)
         kept.append(idx[k.numpy()])
     return np.sort(np.concatenate(kept))
 
@@ -131,23 +132,25 @@ def capped_nms(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, iou_th
 
     Why a prefix suffices: greedy NMS visits boxes by descending score and keeps a box
     unless a box it kept before, of the same class, overlaps it above ``iou_thr``; whether
-    a box is kept depends only on boxes scoring higher. NMS over the ``k`` best boxes
-    therefore keeps exactly those of the full run's kept boxes that are among the ``k``
-    best, and once they number ``max_num`` they are the full run's first ``max_num`` (every
-    box left out scores lower). The prefix doubles until that holds or it is everything.
-    A cut never splits boxes of equal score (they go in together), so where a prefix ends
-    never decides a tie.
+    a box is kept depends only on the boxes visited before it. NMS over the ``k`` first
+    boxes therefore keeps exactly those of the full run's kept boxes that are among them,
+    and once they number ``max_num`` they are the full run's first ``max_num`` (every box
+    left out comes later). The prefix doubles until that holds or it is everything.
+
+    Equal scores are visited in input order (a stable sort; for a tiled frame the whole
+    frame first, then the tiles in plan order), in every prefix alike: which of two tied
+    boxes survives never depends on the prefix, nor on how an NMS kernel sorts ties.
     """
     n = len(scores)
     if n == 0:
         return np.zeros(0, np.int64)
+    if n >= 1 << 24:
+        raise ValueError(f'{n} boxes: capped_nms ranks them in float32 (below 2**24).')
     order = np.argsort(-scores, kind='stable')
-    boxes, scores, labels = boxes[order], scores[order], labels[order]
+    boxes, labels = np.ascontiguousarray(boxes[order]), labels[order]
     k = n if max_num <= 0 else min(n, 2 * max_num)
     while True:
-        if k < n:  # boxes scoring as the last one of the prefix join it
-            k = int(np.searchsorted(-scores, -scores[k - 1], side='right'))
-        keep = _classwise_nms(boxes[:k], scores[:k], labels[:k], iou_thr)
+        keep = _classwise_nms(boxes[:k], labels[:k], iou_thr)
         if k == n or len(keep) >= max_num:
             break
         k = min(n, 2 * k)

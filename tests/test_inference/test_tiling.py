@@ -138,3 +138,22 @@ def test_capped_merge_is_mmdet_merge_truncated():
         assert len(got) == min(cap, len(ref))
         np.testing.assert_array_equal(got.boxes, ref.bboxes.numpy()[:cap])
         np.testing.assert_array_equal(got.scores, ref.scores.numpy()[:cap])
+
+
+def test_capped_nms_with_tied_scores_is_the_full_run_truncated():
+    """Many equal scores (identical tiles of a uniform background give them): every cap
+    keeps the first boxes of the uncapped run, ties visited in input order."""
+    rng = np.random.RandomState(5)
+    boxes, _, labels = _random_boxes(rng, 4000, 2)
+    scores = rng.randint(0, 40, 4000).astype(np.float32) / 40  # 40 values, ~100 boxes each
+    full = capped_nms(boxes, scores, labels, 0.45, -1)
+    assert len(full) > 300
+    for max_num in (1, 99, 100, 101, 256, len(full), len(full) + 1):
+        assert capped_nms(boxes, scores, labels, 0.45, max_num).tolist() == \
+            full[:max_num].tolist(), max_num
+    # equal scores: the box that comes first in the input is visited first
+    two = np.array([[0, 0, 10, 10], [1, 0, 11, 10]], np.float32)
+    for first in (0, 1):
+        b = two[[first, 1 - first]]
+        kept = capped_nms(b, np.ones(2, np.float32), np.zeros(2, np.int64), 0.45, 5)
+        assert kept.tolist() == [0]
