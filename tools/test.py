@@ -10,14 +10,30 @@ import os.path as osp
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
+from mmengine.fileio import dump
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compat)
 from hda_plugin.compat import init_cpu_distributed
+from hda_plugin.engine.checkpoints import ATOMIC_LOCAL_BACKEND
 from hda_plugin.evaluation import DumpHDADetections
 from hda_plugin.utils import inner_dataset_cfg
 from hda_plugin.utils.cli import add_common_args, config_from_args
+
+
+class AtomicDumpDetResults(DumpDetResults):
+    """``--out``: MMDetection's ``DumpDetResults``, the file written whole or not at all
+    (through the ``atomic_local`` file backend the checkpoints use), so a test killed while
+    dumping leaves no cut results file for plot_curves.py or browse_dataset.py."""
+
+    def compute_metrics(self, results: list) -> dict:
+        local = '://' not in self.out_file_path
+        dump(results, self.out_file_path,
+             backend_args=dict(backend=ATOMIC_LOCAL_BACKEND) if local else None)
+        print_log(f'Results has been saved to {self.out_file_path}.', logger='current')
+        return {}
 
 
 def parse_args():
@@ -54,7 +70,7 @@ def main():
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out {args.out}: the dump file must end in .pkl or .pickle.')
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+        runner.test_evaluator.metrics.append(AtomicDumpDetResults(out_file_path=args.out))
     if args.hda_detections:
         out_dir = args.hda_out or inner_dataset_cfg(cfg.test_dataloader.dataset).get('data_root')
         if not out_dir:
