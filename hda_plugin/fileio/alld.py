@@ -21,7 +21,7 @@ import numpy as np
 
 from .atomic import AtomicFile, write_atomic
 from .hda_layout import HDA_LAYOUT, camera_dir_names, camera_id, camera_name
-from .text_format_error import TextFormatError
+from .text_format_error import TextFormatError, max_line_bytes, read_line_batches
 
 __all__ = ['AllDFormatError', 'AllD', 'AllDWriter', 'alld_path', 'find_alld', 'read_alld',
            'write_alld', 'format_alld_row', 'check_detector_dir', 'mark_detector_dir',
@@ -90,6 +90,11 @@ def find_alld(root: str, detector: str, cam: Union[int, str]) -> str:
         'Write it with tools/test.py --hda-detections, or leave the camera out (--cameras).')
 
 
+#: Longest ``allD.txt`` line read, in bytes (a row is under 200; ``HDA_SSD_MAX_LINE_BYTES``
+#: raises it). Reading stops there: a binary or sparse file is one endless line.
+MAX_ALLD_LINE = 1 << 16
+
+
 def read_alld(path: str) -> AllD:
     """Reads an ``allD.txt``; a malformed row raises :class:`AllDFormatError` with the line.
 
@@ -97,64 +102,89 @@ def read_alld(path: str) -> AllD:
     ``frame`` and ``camera`` whole numbers, ``w`` and ``h`` not negative. Empty lines are
     skipped and counted. Commas, spaces or tabs separate the numbers (``dlmread`` accepts
     each).
+
+    The file is streamed, about 1 MiB of lines at a time: memory is the rows read plus one
+    batch, whatever the file holds. A line longer than :data:`MAX_ALLD_LINE` bytes
+    (``HDA_SSD_MAX_LINE_BYTES`` raises it) is an error naming the line.
     """
+    limit = max_line_bytes(MAX_ALLD_LINE)
+    parts, blank = [], 0
     with open(path, 'rb') as f:
-        data = f.read()
-    fast = _read_fast(path, data)
-    if fast is not None:
-        return fast
-    rows, blank = [], 0
-    try:
-        text = data.decode('ascii')
-    except UnicodeDecodeError as e:
-        line_no = data[:e.start].count(b'\n') + 1
-        raise AllDFormatError(path, line_no, 'ASCII numbers', repr(data[e.start:e.start + 8]),
-                              'The file is not a text file of numbers: re-export it.') from None
-    for line_no, line in enumerate(text.splitlines(), 1):
-        s = line.strip()
-        if not s:
-            blank += 1
-            continue
-        parts = [p for p in s.replace(',', ' ').replace('\t', ' ').split(' ') if p]
-        if len(parts) != len(ALLD_COLUMNS):
-            raise AllDFormatError(
-                path, line_no, f'{len(ALLD_COLUMNS)} comma-separated columns '
-                f'({", ".join(ALLD_COLUMNS)})', s,
-                f'found {len(parts)} columns. The benchmark reads 7: camera, 1-based frame, '
-                'box x y w h in pixels, score.')
-        try:
-            vals = [float(p) for p in parts]
-        except ValueError:
-            bad = next(p for p in parts if not _is_float(p))
-            raise AllDFormatError(path, line_no, 'numbers only', s,
-                                  f'{bad!r} is not a number.') from None
-        if not all(np.isfinite(vals)):
-            raise AllDFormatError(path, line_no, 'finite numbers', s,
-                                  'NaN/Inf in a box or score: fix the exporter.')
-        if vals[0] != int(vals[0]) or vals[1] != int(vals[1]):
-            raise AllDFormatError(path, line_no, 'whole camera and frame numbers', s,
-                                  'frames are 1-based vbb frame numbers (1, 2, ...).')
-        if vals[4] < 0 or vals[5] < 0:
-            raise AllDFormatError(path, line_no, 'w >= 0 and h >= 0', s,
-                                  'columns 3-6 are x, y, width, height (not x1 y1 x2 y2?).')
-        rows.append(vals)
-    arr = np.array(rows, dtype=np.float64).reshape(-1, len(ALLD_COLUMNS))
+        for first, offset, lines in read_line_batches(
+                f, path, limit, AllDFormatError, 'a row is 7 numbers'):
+            arr, n_blank = _read_batch(path, first, offset, lines)
+            parts.append(arr)
+            blank += n_blank
+    arr = np.concatenate(parts) if parts else np.zeros((0, len(ALLD_COLUMNS)))
     return AllD(path=path, camera=arr[:, 0].astype(np.int64), frame=arr[:, 1].astype(np.int64),
                 boxes=arr[:, 2:6].copy(), scores=arr[:, 6].copy(),
                 counts=dict(rows=len(arr), blank=blank))
 
 
-def _read_fast(path: str, data: bytes) -> Optional[AllD]:
-    """The common case, comma-separated and valid, through numpy's C parser; None when
-    anything is unusual, and the line-by-line reader gives the error with its line."""
+def _read_batch(path: str, first: int, offset: int, lines: list) -> tuple:
+    """``(rows (R, 7) float64, blank lines)`` of consecutive lines (with their ends), the
+    first of them line ``first`` at byte ``offset``."""
+    fast = _read_fast(lines)
+    if fast is not None:
+        return fast
+    rows, blank, line_no = [], 0, first
+    for raw in lines:
+        try:
+            text = raw.decode('ascii')
+        except UnicodeDecodeError as e:
+            raise AllDFormatError(path, line_no, 'ASCII numbers', raw[e.start:e.start + 8],
+                                  f'(byte offset {offset + e.start}). The file is not a text '
+                                  'file of numbers: re-export it.') from None
+        offset += len(raw)
+        # str.splitlines as the reader always did: \v, \f, \x1c-\x1e end lines too
+        for line in text.splitlines() or ['']:
+            _parse_row(path, line_no, line.strip(), rows)
+            blank += not line.strip()
+            line_no += 1
+    return np.array(rows, dtype=np.float64).reshape(-1, len(ALLD_COLUMNS)), blank
+
+
+def _parse_row(path: str, line_no: int, s: str, rows: list) -> None:
+    """Appends the 7 numbers of row ``s`` (stripped; nothing when empty) to ``rows``."""
+    if not s:
+        return
+    parts = [p for p in s.replace(',', ' ').replace('\t', ' ').split(' ') if p]
+    if len(parts) != len(ALLD_COLUMNS):
+        raise AllDFormatError(
+            path, line_no, f'{len(ALLD_COLUMNS)} comma-separated columns '
+            f'({", ".join(ALLD_COLUMNS)})', s,
+            f'found {len(parts)} columns. The benchmark reads 7: camera, 1-based frame, '
+            'box x y w h in pixels, score.')
+    try:
+        vals = [float(p) for p in parts]
+    except ValueError:
+        bad = next(p for p in parts if not _is_float(p))
+        raise AllDFormatError(path, line_no, 'numbers only', s,
+                              f'{bad!r} is not a number.') from None
+    if not all(np.isfinite(vals)):
+        raise AllDFormatError(path, line_no, 'finite numbers', s,
+                              'NaN/Inf in a box or score: fix the exporter.')
+    if vals[0] != int(vals[0]) or vals[1] != int(vals[1]):
+        raise AllDFormatError(path, line_no, 'whole camera and frame numbers', s,
+                              'frames are 1-based vbb frame numbers (1, 2, ...).')
+    if vals[4] < 0 or vals[5] < 0:
+        raise AllDFormatError(path, line_no, 'w >= 0 and h >= 0', s,
+                              'columns 3-6 are x, y, width, height (not x1 y1 x2 y2?).')
+    rows.append(vals)
+
+
+def _read_fast(lines: list) -> Optional[tuple]:
+    """The common case, comma-separated and valid, through numpy's C parser:
+    ``(rows, blank lines)``; None when anything is unusual, and the line-by-line reader
+    gives the error with its line."""
     import io
     import warnings
-    blank = sum(1 for line in data.splitlines() if not line.strip())
+    blank = sum(1 for line in lines if not line.strip())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', UserWarning)  # "input contained no data"
-            arr = np.loadtxt(io.BytesIO(data), delimiter=',', dtype=np.float64, ndmin=2,
-                             comments=None)
+            arr = np.loadtxt(io.BytesIO(b''.join(lines)), delimiter=',', dtype=np.float64,
+                             ndmin=2, comments=None)
     except ValueError:
         return None
     if arr.size == 0:
@@ -162,9 +192,7 @@ def _read_fast(path: str, data: bytes) -> Optional[AllD]:
     if arr.shape[1] != len(ALLD_COLUMNS) or not np.isfinite(arr).all() or \
             (arr[:, :2] != np.round(arr[:, :2])).any() or (arr[:, 4:6] < 0).any():
         return None
-    return AllD(path=path, camera=arr[:, 0].astype(np.int64), frame=arr[:, 1].astype(np.int64),
-                boxes=arr[:, 2:6].copy(), scores=arr[:, 6].copy(),
-                counts=dict(rows=len(arr), blank=max(blank, 0)))
+    return arr, blank
 
 
 def _is_float(s: str) -> bool:

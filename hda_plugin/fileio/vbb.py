@@ -20,11 +20,11 @@ one row per frame from ``str`` to ``end``.
 import math
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Iterable, Iterator, List, Optional
 
 import numpy as np
 
-from .text_format_error import TextFormatError
+from .text_format_error import TextFormatError, max_line_bytes, read_line_batches
 
 __all__ = ['VbbObject', 'VbbAnnotation', 'VbbFormatError', 'load_vbb', 'parse_vbb', 'dump_vbb']
 
@@ -84,6 +84,10 @@ class VbbAnnotation:
 #: Largest ``nFrame`` accepted (the readers allocate per frame; HDA's longest camera has
 #: about 10^4 frames, 10^7 is 23 days at 5 fps).
 MAX_FRAMES = 10_000_000
+#: Longest line :func:`load_vbb` reads, in bytes. A ``pos=[...]`` line holds one track's
+#: boxes, about 45 bytes a frame (HDA's longest camera, 10^4 frames: 0.5 MB); 16 MiB is
+#: 370,000 frames. Reading stops there: a binary or sparse file is one endless line.
+MAX_VBB_LINE = 16 << 20
 
 _HEADER_RE = re.compile(r'^%\s*vbb\s+version\s*=\s*([0-9.]+)\s*$')
 _COUNT_RE = re.compile(r'^nFrame\s*=\s*(\d+)\s+n\s*=\s*(\d+)\s*$')
@@ -116,17 +120,29 @@ def _parse_matrix(path, line_no, key, body, cols):
 
 def parse_vbb(text: str, path: str = '<string>') -> VbbAnnotation:
     """Parses vbb 1.4 text. Raises :class:`VbbFormatError` naming the line on any defect."""
-    lines = text.splitlines()
-    # Significant lines with their 1-based numbers; separators and blanks only delimit.
-    sig = [(i + 1, ln.strip()) for i, ln in enumerate(lines)
-           if ln.strip() and not set(ln.strip()) <= {'-'}]
-    it = iter(sig)
+    return _parse_lines(text.splitlines(), path)
+
+
+def _parse_lines(lines: Iterable[str], path: str) -> VbbAnnotation:
+    """Parses vbb 1.4 lines (without their ends) as they come: nothing but the annotation
+    is kept, so a file can be streamed through."""
+    seen = [0]  # lines consumed so far
+
+    def significant():
+        # separators and blanks only delimit
+        for i, ln in enumerate(lines, 1):
+            seen[0] = i
+            s = ln.strip()
+            if s and not set(s) <= {'-'}:
+                yield i, s
+
+    it = significant()
 
     def take(expected):
         try:
             return next(it)
         except StopIteration:
-            raise VbbFormatError(path, len(lines) + 1, expected, '<end of file>',
+            raise VbbFormatError(path, seen[0] + 1, expected, '<end of file>',
                                  'The file looks truncated.') from None
 
     ln, s = take("'% vbb version=1.400000'")
@@ -145,9 +161,6 @@ def parse_vbb(text: str, path: str = '<string>') -> VbbAnnotation:
     if n_frames > MAX_FRAMES:
         raise VbbFormatError(path, ln, f'nFrame <= {MAX_FRAMES:,}', s,
                              'The header is corrupt (the readers allocate per frame).')
-    if n_obj > len(sig):  # every object block takes 5 lines: cannot be in the file
-        raise VbbFormatError(path, ln, f'n <= the {len(sig)} lines of the file', s,
-                             'The header object count is corrupt.')
     ln, s = take("'log=[...]'")
     m = _ARRAY_RE.match(s)
     if not m or m.group(1) != 'log':
@@ -189,17 +202,34 @@ def parse_vbb(text: str, path: str = '<string>') -> VbbAnnotation:
 
 
 def load_vbb(path: str) -> VbbAnnotation:
-    """Reads and parses a vbb 1.4 text file (UTF-8; ASCII in practice)."""
+    """Reads and parses a vbb 1.4 text file (UTF-8; ASCII in practice).
+
+    The file is streamed line by line: memory is the annotation plus one line, whatever the
+    file holds. A line longer than :data:`MAX_VBB_LINE` bytes (``HDA_SSD_MAX_LINE_BYTES``
+    raises it) is an error naming the line."""
+    path = str(path)
     with open(path, 'rb') as f:
-        data = f.read()
-    try:
-        text = data.decode('utf-8')
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b'\n') + 1
-        raise VbbFormatError(str(path), line, 'UTF-8 text', data[e.start:e.start + 8],
-                             f'(byte offset {e.start}). A vbb text file is plain ASCII: the '
-                             'file is corrupt or not a vbb text file.') from None
-    return parse_vbb(text, path=str(path))
+        return _parse_lines(_decoded_lines(f, path), path)
+
+
+def _decoded_lines(f, path: str) -> Iterator[str]:
+    limit = max_line_bytes(MAX_VBB_LINE)
+    line_no = 1
+    for _, offset, raw_lines in read_line_batches(
+            f, path, limit, VbbFormatError, 'a pos=[...] line holds one object\'s boxes'):
+        for raw in raw_lines:
+            try:
+                text = raw.decode('utf-8')
+            except UnicodeDecodeError as e:
+                raise VbbFormatError(path, line_no, 'UTF-8 text', raw[e.start:e.start + 8],
+                                     f'(byte offset {offset + e.start}). A vbb text file is '
+                                     'plain ASCII: the file is corrupt or not a vbb text '
+                                     'file.') from None
+            offset += len(raw)
+            # str.splitlines as parse_vbb: \v, \f, \x1c-\x1e, \x85, \u2028 end lines too
+            for line in text.splitlines() or ['']:
+                yield line
+                line_no += 1
 
 
 def _fmt_rows(arr: np.ndarray) -> str:
