@@ -31,7 +31,10 @@ def extract_camera(root: str, cam, progress: bool = True) -> dict:
 
     Compressed frames are written byte for byte (no re-encoding); raw frames as PNG.
     On a truncated or corrupt video the complete frames before the defect are written
-    first, then :class:`SeqFormatError` is raised naming the frame and byte offset.
+    first, then :class:`SeqFormatError` is raised naming the frame and byte offset. A
+    frame whose own header gives another size than the ``.seq`` header is such a defect
+    (:meth:`~hda_plugin.fileio.seq.SeqReader.frame_problem`): it would be decoded at its
+    claimed size by every later reader.
 
     Returns:
         dict: ``frames`` written, ``declared`` in the header, ``codec``, ``size``, ``padding``.
@@ -58,6 +61,9 @@ def extract_camera(root: str, cam, progress: bool = True) -> dict:
                        if not data.startswith(_MAGIC[ext]) else
                        f'is cut: its {len(data)} bytes do not end with the {ext.upper()} end '
                        'marker' if end not in data[-within:] else None)
+            size_problem = None if problem else reader.frame_problem(data)
+            if size_problem:
+                problem = f'is refused: {size_problem}'
             if problem:
                 raise SeqFormatError(
                     f'{path}: frame {i} (0-based) at byte offset {reader.seek_table[i][0]} '

@@ -26,6 +26,8 @@ from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 
+from .jpeg import encoded_shape, is_jpeg
+
 __all__ = ['SeqFormatError', 'SeqReader', 'write_seq', 'SEQ_RAW', 'SEQ_JPEG', 'SEQ_PNG']
 
 SEQ_RAW = (100, 200)
@@ -175,19 +177,51 @@ class SeqReader:
                                  f'read {len(data)} of {size} bytes.')
         return data
 
+    def frame_problem(self, data: bytes) -> Optional[str]:
+        """Why the encoded frame ``data`` must not be decoded, from its own header (nothing
+        is decoded): not the header's codec, or an image size other than the header's
+        width x height. None when it may be. A decoder allocates what the image's header
+        says: a 1,665-byte frame claiming 12000x12000 took 790 MiB."""
+        if self.codec == 'raw':
+            return None  # the seek table gives raw frames the header's size exactly
+        kind = 'JPEG' if self.codec == 'jpg' else 'PNG'
+        try:
+            shape = encoded_shape(data)
+        except ValueError as e:
+            return f'its {len(data)} bytes have no readable {kind} header ({e})'
+        if shape is None or (kind == 'JPEG') != is_jpeg(data):
+            return f'its {len(data)} bytes do not start with the {kind} signature'
+        h, w = shape
+        if (h, w) != (self.height, self.width):
+            return (f'the {kind} image is {w}x{h}, but the .seq header (byte offsets 548, '
+                    f'552) says {self.width}x{self.height}; it was not decoded (that would '
+                    f'take {w * h * 3 / 2**20:,.0f} MiB); the video is corrupt or crafted')
+        return None
+
     def read(self, index: int) -> np.ndarray:
-        """Frame ``index`` (0-based) decoded to a BGR ``uint8`` array."""
+        """Frame ``index`` (0-based) decoded to a BGR ``uint8`` array of the header's
+        width x height. A compressed frame whose own header says another size (or another
+        format) is refused before it is decoded (:meth:`frame_problem`)."""
         import cv2
         data = self.read_encoded(index)
         if self.codec == 'raw':
             ch = max(1, self.bit_depth // 8)
             img = np.frombuffer(data, np.uint8).reshape(self.height, self.width, ch)
             return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if ch == 1 else img.copy()
+        off = self.seek_table[index][0]
+        problem = self.frame_problem(data)
+        if problem:
+            raise SeqFormatError(f'{self.path}: frame {index} (0-based) at byte offset {off}: '
+                                 f'{problem}.')
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if img is None:
-            off = self.seek_table[index][0]
             raise SeqFormatError(f'{self.path}: frame {index} at byte offset {off}: '
                                  f'{len(data)} bytes do not decode as {self.codec.upper()}.')
+        if img.shape[:2] != (self.height, self.width):
+            raise SeqFormatError(
+                f'{self.path}: frame {index} (0-based) at byte offset {off}: decoded to '
+                f'{img.shape[1]}x{img.shape[0]}, but the .seq header says '
+                f'{self.width}x{self.height}. The video is corrupt.')
         return img
 
     def __iter__(self) -> Iterator[np.ndarray]:
