@@ -3,8 +3,17 @@
 Two trainings in one ``--work-dir`` both exited 0 while one overwrote the other's
 checkpoints. ``tools/train.py`` takes ``WORK_DIR/.hda-ssd.lock`` (rank 0 only) before it
 builds anything; a second run fails at once, naming the first. A lock left by a process
-that died (``kill -9``, a crash) is detected and taken over, with a warning.
+that died (``kill -9``, a crash) is taken over, with a warning.
+
+The lock is the kernel's ``flock`` on that file, held as long as the run keeps it open: the
+kernel releases it when the process dies, and exactly one process gets it, however many try
+at once. (Checking the PID written in the file, removing a stale file and creating it again
+let two ``--resume`` jobs started together after a crash both hold the lock: the second
+remover deleted the first one's fresh file.) The file's content (PID, host, start time,
+command) only names the holder in the messages.
 """
+import errno
+import fcntl
 import json
 import os
 import os.path as osp
@@ -43,6 +52,84 @@ def _holder(path: str) -> dict:
         return {}
 
 
+def _in_use(work_dir: str, path: str, other: dict) -> WorkDirInUseError:
+    pid, host = other.get('pid'), other.get('host')
+    where = f'process {pid} on {host}' if pid else 'a run whose lock is unreadable'
+    return WorkDirInUseError(
+        f'{work_dir} is in use by another training: {where}, started '
+        f'{other.get("started", "?")} ({other.get("command", "?")}). Two runs in one '
+        'work dir overwrite each other\'s checkpoints: wait for it, stop it, or give '
+        f'this run its own --work-dir. If that run is gone (another machine), delete '
+        f'{path}.')
+
+
+def _holder_of_locked(path: str) -> dict:
+    """The holder named in a file another process has locked. It writes its name just after
+    taking the lock, so a file that is empty or still names a dead process (the one whose
+    lock was just taken over) is read again for a moment."""
+    deadline = time.monotonic() + 2.0
+    while True:
+        other = _holder(path)
+        pid = other.get('pid')
+        named = isinstance(pid, int) and (other.get('host') != socket.gethostname()
+                                          or process_alive(pid))
+        if named or time.monotonic() > deadline:
+            return other
+        time.sleep(0.05)
+
+
+def _acquire(work_dir: str, path: str, me: dict) -> int:
+    """An open descriptor of ``path`` holding its ``flock``, with ``me`` written into it."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise _in_use(work_dir, path, _holder_of_locked(path)) from None
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                return _acquire_without_flock(work_dir, path, me, e)
+            raise
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # the holder removed the file between our open and our lock: again
+            os.close(fd)
+            continue
+        other = _holder(path)
+        if other:
+            pid, host = other.get('pid'), other.get('host')
+            if host != me['host']:
+                # another machine's run: our flock says nothing about it where locks are
+                # local to each client (some network filesystems)
+                os.close(fd)
+                raise _in_use(work_dir, path, other)
+            print_log(f'{path}: left by process {pid}, which no longer holds it (killed or '
+                      f'crashed; started {other.get("started")}); taking the work dir over.',
+                      logger='current', level=30)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode('utf-8'), 0)
+        return fd
+
+
+def _acquire_without_flock(work_dir: str, path: str, me: dict, why: OSError) -> int:
+    """Filesystems without file locks: the file's creation is the lock (``O_EXCL``), and a
+    lock left behind is not taken over (nothing tells a dead holder from a live one
+    atomically there)."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+    except FileExistsError:
+        raise _in_use(work_dir, path, _holder(path)) from None
+    print_log(f'{path}: this filesystem has no file locks ({why.strerror}); the lock is the '
+              'file itself, and a lock left by a killed run must be deleted by hand.',
+              logger='current', level=30)
+    os.pwrite(fd, json.dumps(me).encode('utf-8'), 0)
+    return fd
+
+
 @contextmanager
 def work_dir_lock(work_dir: str):
     """Holds ``work_dir``'s lock for the ``with`` block (a no-op on ranks other than 0)."""
@@ -53,31 +140,15 @@ def work_dir_lock(work_dir: str):
     path = osp.join(work_dir, LOCK_NAME)
     me = dict(pid=os.getpid(), host=socket.gethostname(),
               started=time.strftime('%Y-%m-%d %H:%M:%S'), command=' '.join(sys.argv))
-    for attempt in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            other = _holder(path)
-            pid, host = other.get('pid'), other.get('host')
-            stale = isinstance(pid, int) and host == me['host'] and not process_alive(pid)
-            if attempt == 0 and stale:
-                print_log(f'{path}: left by process {pid}, which is no longer running (started '
-                          f'{other.get("started")}); taking the work dir over.',
-                          logger='current', level=30)
-                os.remove(path)
-                continue
-            where = f'process {pid} on {host}' if pid else 'a run whose lock is unreadable'
-            raise WorkDirInUseError(
-                f'{work_dir} is in use by another training: {where}, started '
-                f'{other.get("started", "?")} ({other.get("command", "?")}). Two runs in one '
-                'work dir overwrite each other\'s checkpoints: wait for it, stop it, or give '
-                f'this run its own --work-dir. If that run is gone (another machine), delete '
-                f'{path}.') from None
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(me, f)
-        break
+    fd = _acquire(work_dir, path, me)
     try:
         yield path
     finally:
-        if _holder(path).get('pid') == me['pid']:
-            os.remove(path)
+        # removed while still locked: a process that opened this file before the removal
+        # finds, once it has the lock, that the path is no longer its file, and starts over
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                os.remove(path)
+        except FileNotFoundError:
+            pass
+        os.close(fd)
