@@ -142,10 +142,32 @@ def _corrupt(path, pos):
     open(path, 'wb').write(bytes(data))
 
 
+def _entropy_coded_byte(record: bytes, jpeg: bytes) -> int:
+    """Position in ``record`` of a byte inside ``jpeg``'s entropy-coded data: after the
+    scan header (SOS, 0xFFDA, and its length), before the end marker, and neither 0x00 nor
+    0xFF (flipped, it makes no marker). Corrupting it leaves the JPEG's header readable."""
+    at = record.find(jpeg)
+    assert at >= 0, 'the JPEG is not stored whole in the record'
+    sos = jpeg.find(b'\xff\xda')
+    scan = sos + 2 + int.from_bytes(jpeg[sos + 2:sos + 4], 'big')
+    end = jpeg.rfind(b'\xff\xd9')
+    assert sos > 0 and scan < end, (sos, scan, end)
+    pos = next(i for i in range((scan + end) // 2, end) if jpeg[i] not in (0x00, 0xFF))
+    return at + pos
+
+
 def test_crc_mismatch_names_shard_and_offset(tmp_path):
-    p = write_shard(tmp_path / 'a_000.tfrecord', [example(img(), [[1, 2, 20, 30]])] * 3)
+    ex = example(img(), [[1, 2, 20, 30]])
+    p = write_shard(tmp_path / 'a_000.tfrecord', [ex] * 3)
     idx = build_shard_index(p)
-    _corrupt(p, int(idx.offsets[1]) + int(idx.lengths[1]) // 2)  # in record 1's JPEG bytes
+    start, length = int(idx.offsets[1]), int(idx.lengths[1])
+    with open(p, 'rb') as f:
+        record = f.read()[start:start + length]
+    # A byte of record 1's JPEG data, found by its markers: the record's field order is not
+    # fixed, and a byte in the JPEG's header segments made reading the header fail instead.
+    pos = start + _entropy_coded_byte(record, ex['image/encoded'][0])
+    assert start <= pos < start + length
+    _corrupt(p, pos)
     with pytest.raises(TFRecordError) as e:
         SSDTFRecordDataset(data_root=str(tmp_path), file_pattern='a_*.tfrecord', test_mode=True)
     msg = str(e.value)
@@ -154,6 +176,8 @@ def test_crc_mismatch_names_shard_and_offset(tmp_path):
     ds = SSDTFRecordDataset(data_root=str(tmp_path), file_pattern='a_*.tfrecord',
                             verify_crc=False, test_mode=True)
     assert len(ds) == 3
+    # without the CRC check the flip goes unseen: the JPEG's header still reads
+    assert (ds.get_data_info(1)['height'], ds.get_data_info(1)['width']) == (40, 60)
 
 
 def test_corrupt_length_field(tmp_path):
