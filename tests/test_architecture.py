@@ -133,3 +133,18 @@ def test_every_room_is_in_the_table():
         doc = f.read()
     missing = [r for r in rooms if r != '__init__' and f'`{r}' not in doc]
     assert not missing, f'docs/architecture.md does not describe {missing}'
+
+
+@pytest.mark.parametrize('room', ['structures', 'fileio'])
+def test_ground_rooms_import_no_openmmlab(room):
+    """The file formats and the ground floor's structures read without MMDetection's stack
+    (mmcv only lazily, inside a function, where a rule is mmcv's own)."""
+    found = []
+    for mod, (path, src) in module_sources(osp.join(ROOT, PKG, room)).items():
+        for node in ast.parse(src).body:  # module level only
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) \
+                    else [node.module or '']
+                found += [f'{path}:{node.lineno}: {n}' for n in names
+                          if n.split('.')[0] in ('mmdet', 'mmengine', 'mmcv')]
+    assert not found, found

@@ -223,21 +223,3 @@ def test_library_never_imports_the_cli_module():
                         and any(a.name == 'cli' for a in node.names)):
                     offenders.append(osp.relpath(path, ROOT))
     assert not offenders, offenders
-
-
-def test_fileio_imports_no_mmdetection():
-    import ast
-    for name in os.listdir(osp.join(ROOT, 'hda_plugin', 'fileio')):
-        if not name.endswith('.py'):
-            continue
-        tree = ast.parse(open(osp.join(ROOT, 'hda_plugin', 'fileio', name)).read())
-        for n in ast.walk(tree):
-            if isinstance(n, ast.ImportFrom):
-                assert n.level <= 1, (name, n.module)  # nothing from outside fileio
-                mods = [n.module or '']
-            elif isinstance(n, ast.Import):
-                mods = [a.name for a in n.names]
-            else:
-                continue
-            assert not [m for m in mods if m.split('.')[0] in ('mmdet', 'mmengine', 'mmcv',
-                                                               'hda_plugin')], (name, mods)
