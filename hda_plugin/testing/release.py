@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..fileio.hda_layout import HDA_LAYOUT, camera_id
+from ..fileio.hda_layout import HDA_LAYOUT, camera_id, camera_name
 from ..fileio.seq import write_seq
 from ..fileio.vbb import VbbAnnotation, dump_vbb
 from .annotations import CROWD, to_vbb, union_box, visibility_states
@@ -189,9 +189,9 @@ def make_synthetic_hda(out_dir: str, cameras: Sequence[int] = DEFAULT_CAMERAS, f
             render_small_people(rng, w, h, frames, person_heights)
         write_seq(osp.join(seq_dir, f'camera{cam:02d}.seq'), imgs, codec='jpg',
                   padding=8 if i % 2 == 0 else 16, fps=5.0, quality=quality)
-        ann.path = osp.join(ann_dir, f'cam{cam:02d}.txt')
+        ann.path = osp.join(ann_dir, f'{camera_name(cam)}.txt')
         with open(ann.path, 'w') as f:
             f.write(dump_vbb(ann))
-        summary[f'cam{cam:02d}'] = dict(resolution=f'{w}x{h}', frames=frames,
+        summary[camera_name(cam)] = dict(resolution=f'{w}x{h}', frames=frames,
                                         objects=len(ann.objects), boxes=_box_counts(ann))
     return summary
