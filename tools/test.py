@@ -7,6 +7,7 @@
 """
 import argparse
 import os.path as osp
+import signal
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
@@ -19,6 +20,7 @@ import hda_plugin  # noqa: F401  (registers components, applies hda_plugin.compa
 from hda_plugin.compat import init_cpu_distributed
 from hda_plugin.engine.checkpoints import ATOMIC_LOCAL_BACKEND
 from hda_plugin.evaluation import DumpHDADetections
+from hda_plugin.fileio.alld import check_detector_dir
 from hda_plugin.utils import inner_dataset_cfg
 from hda_plugin.utils.cli import add_common_args, config_from_args
 
@@ -65,6 +67,15 @@ def main():
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
 
+    hda_out = None
+    if args.hda_detections:  # refused (a release folder, a name taken) before the model loads
+        hda_out = args.hda_out or inner_dataset_cfg(cfg.test_dataloader.dataset).get('data_root')
+        if not hda_out:
+            raise ValueError('--hda-detections: the test set has no data_root; give --hda-out.')
+        check_detector_dir(hda_out, args.hda_detections)
+        # SIGTERM unwinds as Ctrl-C does: DumpHDADetections' staged files are removed
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
     init_cpu_distributed(cfg)  # no-op with CUDA or --launcher none
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if args.out is not None:
@@ -72,11 +83,8 @@ def main():
             raise ValueError(f'--out {args.out}: the dump file must end in .pkl or .pickle.')
         runner.test_evaluator.metrics.append(AtomicDumpDetResults(out_file_path=args.out))
     if args.hda_detections:
-        out_dir = args.hda_out or inner_dataset_cfg(cfg.test_dataloader.dataset).get('data_root')
-        if not out_dir:
-            raise ValueError('--hda-detections: the test set has no data_root; give --hda-out.')
         runner.test_evaluator.metrics.append(DumpHDADetections(
-            args.hda_detections, out_dir,
+            args.hda_detections, hda_out,
             info=dict(config=args.config, checkpoint=args.checkpoint)))
     runner.test()
 

@@ -9,6 +9,7 @@ from here, so a model's figure from ``tools/test.py`` and the figure of its expo
 ``allD.txt`` are the same computation on the same numbers, said the same way.
 """
 import logging
+import os.path as osp
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import numpy as np
 from mmengine.logging import print_log
 
-from ..fileio.alld import find_alld, read_alld
-from ..fileio.hda_layout import benchmark_annotation_path, camera_id
+from ..fileio.alld import DETECTOR_MARKER, find_alld, read_alld
+from ..fileio.hda_layout import HDA_LAYOUT, benchmark_annotation_path, camera_id
 from ..fileio.vbb import load_vbb
 from ..structures.boxes import resize_xywh_to_aspect, xywh_to_xyxy
 from ..utils.table import format_table
@@ -120,6 +121,13 @@ def load_benchmark_gt(root: str, cam, gt: str = HDA_BENCHMARK['gt'],
     :data:`GT_FROM_VBB_RULE` (``source`` says so). ``n_frames`` defaults to the vbb
     file's ``nFrame`` (then ``.n_frames`` of the result)."""
     cam = camera_id(cam)
+    gt_dir = osp.join(root, HDA_LAYOUT['detections'], gt)
+    if osp.isfile(osp.join(gt_dir, DETECTOR_MARKER)):
+        raise ValueError(
+            f'{gt_dir} holds {DETECTOR_MARKER}: hda-ssd wrote it, as a detector\'s output, so '
+            f'it is detections, not the release\'s ground truth. Score against the '
+            f'release\'s own {HDA_BENCHMARK["gt"]} (--gt), and write detections under '
+            'another name.')
     try:
         path = find_alld(root, gt, cam)
     except FileNotFoundError:

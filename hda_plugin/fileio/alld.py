@@ -20,12 +20,19 @@ from typing import Dict, Iterable, Optional, Union
 import numpy as np
 
 from .atomic import AtomicFile, write_atomic
-from .hda_layout import HDA_LAYOUT, camera_dir_names, camera_id, camera_name
+from .folder_lock import FOLDER_LOCK_NAME
+from .hda_layout import (
+    HDA_LAYOUT,
+    RELEASE_DETECTOR_FOLDERS,
+    camera_dir_names,
+    camera_id,
+    camera_name,
+)
 from .text_format_error import TextFormatError, max_line_bytes, read_line_batches
 
 __all__ = ['AllDFormatError', 'AllD', 'AllDWriter', 'alld_path', 'find_alld', 'read_alld',
            'write_alld', 'format_alld_row', 'check_detector_dir', 'mark_detector_dir',
-           'DETECTOR_MARKER']
+           'DETECTOR_MARKER', 'read_detector_record']
 
 #: Columns of an ``allD.txt`` row.
 ALLD_COLUMNS = ('camera', 'frame', 'x', 'y', 'w', 'h', 'score')
@@ -253,13 +260,24 @@ DETECTOR_MARKER = 'hda-ssd.json'
 
 def check_detector_dir(out_dir: str, name: str, option: str = '--hda-detections') -> str:
     """``out_dir/hda_detections/<name>``, after checking that writing there destroys nothing
-    hda-ssd did not write (the release's own ``AcfInria``, ``GtAnnotationsAll``)."""
+    hda-ssd did not write: the release's own folders (:data:`RELEASE_DETECTOR_FOLDERS`,
+    refused by name even where they do not exist yet) and any folder with files but no
+    ``hda-ssd.json``."""
     if not name or osp.basename(name) != name or name in ('.', '..'):
         raise ValueError(f'{option} {name!r}: a plain folder name is expected, '
                          'e.g. SSD512_run3.')
     det_dir = osp.join(out_dir, HDA_LAYOUT['detections'], name)
+    reserved = {n.lower(): n for n in RELEASE_DETECTOR_FOLDERS}
+    if name.lower() in reserved:
+        raise ValueError(
+            f'{option} {name}: {reserved[name.lower()]} is a folder of the HDA release '
+            f'({", ".join(RELEASE_DETECTOR_FOLDERS)}: the ground truth the benchmark scores '
+            f'against, the ACF detections); hda-ssd does not write detections under that '
+            f'name, whether or not {out_dir} holds one. Choose another name, '
+            'e.g. SSD512_run3.')
     marker = osp.join(det_dir, DETECTOR_MARKER)
-    if osp.isdir(det_dir) and os.listdir(det_dir) and not osp.isfile(marker):
+    if osp.isdir(det_dir) and set(os.listdir(det_dir)) - {FOLDER_LOCK_NAME} and \
+            not osp.isfile(marker):
         raise FileExistsError(
             f'{det_dir} exists and was not written by hda-ssd (no {DETECTOR_MARKER}): it may '
             f'be the release\'s own detections or ground truth. Choose another name for '
@@ -267,10 +285,35 @@ def check_detector_dir(out_dir: str, name: str, option: str = '--hda-detections'
     return det_dir
 
 
-def mark_detector_dir(det_dir: str, name: str, writer: str, info: dict) -> None:
-    """Writes ``hda-ssd.json`` (who wrote the folder, with what) into ``det_dir``."""
+def read_detector_record(det_dir: str) -> dict:
+    """The ``hda-ssd.json`` run record of a detector folder ({} when there is none or it
+    does not parse)."""
+    try:
+        with open(osp.join(det_dir, DETECTOR_MARKER), encoding='utf-8') as f:
+            d = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+def mark_detector_dir(det_dir: str, name: str, writer: str, info: dict,
+                      files: Optional[Dict[str, dict]] = None, state: str = 'complete'
+                      ) -> None:
+    """Writes ``hda-ssd.json``, the folder's run record: who wrote the folder, with what
+    (``info``: config, checkpoint, inputs), the run's ``state`` (``running``,
+    ``complete``, ``stopped``, ``failed: <cause>``), and per output file (paths relative
+    to ``det_dir``) where it came from and whether its input completed: ``files`` entries
+    such as ``dict(input='camera17.seq', status='completed', frames=6)`` or
+    ``dict(..., status='stopped', stopped_at=5, reason='...')``. Entries of files this
+    run did not write are kept from the record before (they are still there, from that
+    earlier run)."""
     os.makedirs(det_dir, exist_ok=True)
-    write_atomic(json.dumps(dict(info, writer=writer, detector=name,
-                                 written=datetime.datetime.now().isoformat(timespec='seconds'),
-                                 columns='camera,frame,x,y,w,h,score'), indent=1),
+    now = datetime.datetime.now().isoformat(timespec='seconds')
+    kept = read_detector_record(det_dir).get('files')
+    merged = dict(kept) if isinstance(kept, dict) else {}
+    for rel, entry in (files or {}).items():
+        merged[rel] = dict(entry, written=entry.get('written', now))
+    write_atomic(json.dumps(dict(info, writer=writer, detector=name, written=now, state=state,
+                                 columns='camera,frame,x,y,w,h,score', files=merged),
+                            indent=1),
                  osp.join(det_dir, DETECTOR_MARKER), mode='w')

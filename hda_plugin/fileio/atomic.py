@@ -7,12 +7,13 @@ written once here, a subclass only says how its staged file is finished and clos
 :func:`atomic_open` and :func:`write_atomic` are the same mechanism for a plain file.
 """
 import contextlib
+import errno
 import os
 import os.path as osp
 from typing import IO, Iterator, Optional
 
 __all__ = ['AtomicWriter', 'AtomicFile', 'write_atomic', 'atomic_open', 'PARTIAL_SUFFIX',
-           'staged_path']
+           'staged_path', 'OutputWriteError', 'writing']
 
 #: ``<file>.part<pid>``: the staged name while ``<file>`` is written by process ``pid``.
 PARTIAL_SUFFIX = '.part'
@@ -21,6 +22,32 @@ PARTIAL_SUFFIX = '.part'
 def staged_path(path: str) -> str:
     """``path.part<pid>``, the name ``path`` is written under by this process."""
     return f'{path}{PARTIAL_SUFFIX}{os.getpid()}'
+
+
+class OutputWriteError(OSError):
+    """Writing an output file failed (a full disk, a lost mount, ...): the message names
+    the file and the cause; ``errno`` is the original error's."""
+
+
+def _cause(e: OSError) -> str:
+    if e.errno == errno.ENOSPC:
+        return 'the disk is full (ENOSPC): free space there, or write to another --out-dir'
+    if e.errno == errno.EDQUOT:
+        return 'the disk quota is exceeded (EDQUOT)'
+    code = errno.errorcode.get(e.errno, '') if e.errno else ''
+    return f'{e.strerror or e}' + (f' ({code})' if code else '')
+
+
+@contextlib.contextmanager
+def writing(path: str) -> Iterator[None]:
+    """Turns an ``OSError`` raised in the block into an :class:`OutputWriteError` that
+    names ``path`` (Python's own write errors name no file)."""
+    try:
+        yield
+    except OutputWriteError:
+        raise
+    except OSError as e:
+        raise OutputWriteError(e.errno, f'{path}: cannot write it: {_cause(e)}') from e
 
 
 def _fsync(path: str) -> None:
@@ -40,7 +67,8 @@ class AtomicWriter:
 
     * :meth:`commit`: finishes and closes the staged file, flushes it to disk (``fsync``),
       renames it to :attr:`path`. If any step fails the staged file is removed and the
-      error raised; ``path`` is then as it was.
+      error raised (an ``OSError`` as :class:`OutputWriteError`, naming :attr:`path`);
+      ``path`` is then as it was.
     * :meth:`abort`: closes and removes the staged file; ``path`` is left as it was.
     * As a context manager: commits when the block ends, aborts when it raises.
 
@@ -66,9 +94,10 @@ class AtomicWriter:
         if self.done:
             return
         try:
-            self._close_staged()
-            _fsync(self.staged)
-            os.replace(self.staged, self.path)
+            with writing(self.path):
+                self._close_staged()
+                _fsync(self.staged)
+                os.replace(self.staged, self.path)
         except BaseException:
             self.done = True
             self._drop()

@@ -14,7 +14,7 @@ from typing import List, Mapping, Optional, Tuple, Union
 __all__ = ['HDA_LAYOUT', 'HDA_CAMERAS', 'camera_id', 'camera_name', 'camera_dir_names',
            'seq_filename', 'frame_filename', 'hda_img_id', 'annotation_path',
            'benchmark_annotation_path', 'annotated_cameras', 'camera_of', 'sample_camera',
-           'hda_frame_of']
+           'hda_frame_of', 'RELEASE_DETECTOR_FOLDERS']
 
 _CAMERA_RE = re.compile(r'cam(?:era)?0*(\d+)', re.IGNORECASE)
 _IMG_ID_RE = re.compile(r'^cam(\d+)_(\d+)$')
@@ -27,6 +27,11 @@ HDA_LAYOUT = dict(
     frames='hda_frames',  # camNN/I00001.jpg ... (1-based vbb frame numbers)
     detections='hda_detections',  # <Detector>/cameraNN/Detections/allD.txt
 )
+
+#: The folders of ``hda_detections/`` the release ships: ground truth in ``allD.txt`` form
+#: (what the benchmark scores against) and the ACF detector's rows. hda-ssd never writes a
+#: detector folder of these names, even where a copy of the release lacks them.
+RELEASE_DETECTOR_FOLDERS = ('GtAnnotationsAll', 'AcfInria')
 
 #: The cameras of the release (``dbInfo('hda')``); the benchmark's pool leaves out 02
 #: (:data:`hda_plugin.evaluation.protocols.HDA_BENCHMARK` ``excluded_cameras``).

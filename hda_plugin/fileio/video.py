@@ -53,6 +53,9 @@ class VideoWriter(AtomicWriter):
         av = _av()
         h, w = img.shape[:2]
         if self._size is None:
+            if w < 2 or h < 2:  # cropped to even sizes it would be 0 pixels: PyAV IndexError
+                raise ValueError(f'{self.path}: the first frame is {w}x{h} pixels; an H.264 '
+                                 'video needs frames of at least 2x2.')
             self._size = (w - w % 2, h - h % 2)
             self._stream.width, self._stream.height = self._size
             # libx264rgb (lossless RGB H.264, used by the tests) takes the BGR frames as

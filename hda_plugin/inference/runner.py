@@ -1,26 +1,112 @@
 """The inference loop of ``tools/infer.py``: frames streamed from each source, batched to
 the detector, tiled where the plan says so, written as they come; the time of every stage
-counted, a summary at the end."""
+counted, a summary at the end.
+
+An input's files (``allD.txt``, video) are staged and committed when the input ends, or
+stops at a frame defect of the file (a truncated ``.seq`` or video: then marked
+``STOPPED``); any other end (an interrupt, a full disk, a backend error) aborts them:
+what was there before stays, the staged files are removed."""
+import glob
+import math
+import numbers
+import os
 import os.path as osp
+import re
 import resource
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from ..fileio.alld import AllDWriter, alld_path
+from ..fileio.atomic import writing
 from ..fileio.coco_results import CocoWriter
-from ..fileio.hda_layout import camera_id
+from ..fileio.hda_layout import camera_id, camera_name
 from ..fileio.video import VideoWriter
-from ..structures import MIN_PERSON_HEIGHT, Detections, xyxy_to_xywh
+from ..structures import MIN_PERSON_HEIGHT, Detections, normalise_xyxy, xyxy_to_xywh
 from ..utils.table import format_table
 from .drawing import draw_detections
 from .sources import Frame, FrameSource, FrameSourceError
-from .tiling import TilePlan, merge_tiles, plan_tiles
+from .tiling import MAX_TILES, TilePlan, merge_tiles, plan_tiles
 
-__all__ = ['InferenceRunner', 'SourceResult', 'STAGES', 'peak_rss_mib']
+__all__ = ['InferenceRunner', 'SourceResult', 'STAGES', 'peak_rss_mib', 'check_score',
+           'video_names', 'check_outputs']
+
+
+def check_score(option: str, value) -> Optional[float]:
+    """``value`` as a float score threshold in [0, 1] (None stays None); a clear error for
+    a string, NaN, Inf or a number outside (NaN kept no detection, with status ok)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f'{option} {value!r}: a number in [0, 1] expected, got a '
+                        f'{type(value).__name__}.')
+    v = float(value)
+    if not (math.isfinite(v) and 0.0 <= v <= 1.0):
+        raise ValueError(f'{option} {value!r}: a finite score in [0, 1] expected (scores are '
+                         'probabilities; NaN compares false with every score and would drop '
+                         'every detection).')
+    return v
+
+
+def _source_label(source: FrameSource) -> str:
+    """What a source is called in its video's name: the file's stem (``camera17``), the
+    image folder (``cam18``), a glob's folder."""
+    p = source.path.rstrip('/') or source.path
+    base = osp.basename(p)
+    if glob.has_magic(base):
+        base = osp.basename(osp.dirname(p)) or 'glob'
+    elif osp.isfile(p):
+        base = osp.splitext(base)[0]
+    return re.sub(r'[^A-Za-z0-9._-]+', '_', base).strip('._') or 'input'
+
+
+def video_names(sources: Sequence[FrameSource]) -> List[str]:
+    """The ``--video`` file name of each source: ``<camera>_<source>.mp4``
+    (``cam18_camera18.mp4``, ``cam19_cam19.mp4`` for ``.../cam19/*.png``), a ``_2``,
+    ``_3`` ... suffix where two would be equal."""
+    seen, out = set(), []
+    for s in sources:
+        base = f'{camera_name(s.camera)}_{_source_label(s)}'
+        name, k = base, 1
+        while name.lower() in seen:
+            k += 1
+            name = f'{base}_{k}'
+        seen.add(name.lower())
+        out.append(name + '.mp4')
+    return out
+
+
+def check_outputs(outputs: Sequence[str], sources: Sequence[FrameSource]) -> None:
+    """Refuses, before any work, an output path that resolves (real paths: links followed;
+    hard links by device and inode) to a file an input reads, or to something that is not
+    a regular file, naming both."""
+    inputs, inodes = {}, {}
+    for s in sources:
+        for f in s.input_files():
+            inputs.setdefault(osp.realpath(f), f)
+            try:
+                st = os.stat(f)
+                inodes.setdefault((st.st_dev, st.st_ino), f)
+            except OSError:
+                pass
+    for out in outputs:
+        real = osp.realpath(out)
+        try:
+            st = os.stat(out)
+            same = inodes.get((st.st_dev, st.st_ino))
+        except OSError:
+            same = None
+        if real in inputs or same:
+            raise ValueError(
+                f'{out} would be written over the input {inputs.get(real, same)} (the same '
+                'file). Outputs never replace inputs: choose another --out-dir or --name.')
+        if osp.lexists(out) and not osp.isfile(real):
+            raise ValueError(f'{out} exists and is not a file hda-ssd writes (a folder, a '
+                             'device or a dangling link): move it, or choose another '
+                             '--out-dir or --name.')
 
 #: The stages the summary splits time into.
 STAGES = ('decode', 'preprocess', 'model', 'nms', 'write')
@@ -34,13 +120,37 @@ def peak_rss_mib() -> float:
 @dataclass
 class SourceResult:
     """What one input gave: frames, detections, the tile plans used, files written,
-    what was skipped, and the error that stopped it (None when it ran to its end)."""
+    what was skipped, the frame defect that stopped it (``error``, None when it ran to its
+    end; its files are committed) and, when anything else ended it (``failure``), the
+    cause (its files were not committed)."""
     source: FrameSource
     frames: int = 0
     detections: int = 0
     plans: Dict[tuple, TilePlan] = field(default_factory=dict)
     files: List[str] = field(default_factory=list)
     error: Optional[str] = None
+    last_frame: int = 0
+    alld_path: str = ''
+    video_path: Optional[str] = None
+    failure: Optional[str] = None
+
+    @property
+    def status(self) -> str:
+        """``completed``, ``stopped`` (a frame defect; committed) or ``failed``."""
+        return 'failed' if self.failure else 'stopped' if self.error else 'completed'
+
+    def record(self) -> dict:
+        """This input's entry in the run record (``hda-ssd.json``)."""
+        d = dict(input=self.source.path, camera=camera_id(self.source.camera),
+                 status=self.status, frames=self.frames, detections=self.detections)
+        if self.error:
+            d.update(stopped_at=self.last_frame + 1, reason=self.error)
+        if self.failure:
+            d.update(failed_after_frames=self.frames, reason=self.failure,
+                     committed=False)
+        if self.video_path and self.status != 'failed':
+            d['video'] = self.video_path
+        return d
 
 
 class InferenceRunner:
@@ -57,17 +167,22 @@ class InferenceRunner:
         draw_thr: boxes drawn in the videos at or above it.
         min_person_height: the ``--tile auto`` rule's smallest person (frame pixels).
         progress: show a ``tqdm`` bar per input.
+        max_tiles: most tiles per frame (``--max-tiles``; 0: no limit).
     """
 
     def __init__(self, backend, out_dir: str, name: str, tile='auto', batch_size: int = 8,
                  score_thr: Optional[float] = None, video_dir: Optional[str] = None,
                  draw_thr: float = 0.3, min_person_height: float = MIN_PERSON_HEIGHT,
-                 progress: bool = True):
-        if batch_size < 1:
-            raise ValueError(f'--batch-size {batch_size}: 1 or more expected.')
+                 progress: bool = True, max_tiles: int = MAX_TILES):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or \
+                batch_size < 1:
+            raise ValueError(f'--batch-size {batch_size!r}: a whole number, 1 or more, '
+                             'expected.')
         self.backend, self.out_dir, self.name, self.tile = backend, out_dir, name, tile
-        self.batch_size, self.score_thr = batch_size, score_thr
-        self.video_dir, self.draw_thr = video_dir, draw_thr
+        self.batch_size, self.score_thr = batch_size, check_score('--score-thr', score_thr)
+        self.video_dir, self.draw_thr = video_dir, check_score('--draw-thr', draw_thr)
+        self.max_tiles = max_tiles
+        self.failed: Optional[SourceResult] = None  # the input a failure ended
         self.min_person_height, self.progress = min_person_height, progress
         self.times = OrderedDict((s, 0.0) for s in STAGES)
         self.iou_thr = backend.nms_iou_thr()
@@ -82,7 +197,7 @@ class InferenceRunner:
             self._plans[key] = plan_tiles(
                 self.tile, (w, h), self._input_wh, self._resize,
                 self.backend.smallest_anchors(), self.backend.pos_iou_thr(),
-                self.min_person_height)
+                self.min_person_height, max_tiles=self.max_tiles)
         return self._plans[key]
 
     # -- one batch of frames ----------------------------------------------------------------
@@ -117,26 +232,28 @@ class InferenceRunner:
         return dets
 
     # -- one input ---------------------------------------------------------------------------
-    def run_source(self, source: FrameSource, coco: CocoWriter) -> SourceResult:
-        """Every frame of ``source`` through the detector; its ``allD.txt`` (and video)
-        committed even when a defect stops the input (then ``result.error`` says where)."""
+    def run_source(self, source: FrameSource, coco: CocoWriter,
+                   video_path: Optional[str] = None) -> SourceResult:
+        """Every frame of ``source`` through the detector.
+
+        Its ``allD.txt`` (and video, to ``video_path`` or ``video_dir``) are committed when
+        the input ends or stops at a frame defect (``result.error`` says where); on any
+        other exception (``KeyboardInterrupt`` included) they are aborted, what was there
+        stays, :attr:`failed` is the result (``failure`` the cause) and the exception goes
+        on."""
         res = SourceResult(source)
         cam = camera_id(source.camera)
-        path = alld_path(self.out_dir, self.name, cam)
-        video = None
-        if self.video_dir:
-            stem = osp.splitext(source.name)[0] or source.camera
-            video = VideoWriter(osp.join(self.video_dir, stem + '.mp4'), source.fps)
+        res.alld_path = path = alld_path(self.out_dir, self.name, cam)
+        if self.video_dir and video_path is None:
+            video_path = osp.join(self.video_dir, video_names([source])[0])
+        res.video_path = video_path
+        alld = video = bar = None
+        start = time.perf_counter()
         try:
             alld = AllDWriter(path, cam)
-        except BaseException:
-            if video is not None:
-                video.abort()
-            raise
-        bar = None
-        start = time.perf_counter()
-        it = iter(source)
-        try:
+            if video_path:
+                video = VideoWriter(video_path, source.fps)
+            it = iter(source)
             if self.progress:
                 from tqdm import tqdm
                 bar = tqdm(total=source.declared or None, desc=f'{source.camera} {source.name}',
@@ -158,13 +275,24 @@ class InferenceRunner:
                 dets = self.detect([f.image for f in batch])
                 t0 = time.perf_counter()
                 for f, d in zip(batch, dets):
-                    xywh = xyxy_to_xywh(d.boxes)
+                    # corners in order: a negative width would be a row no reader accepts
+                    xywh = xyxy_to_xywh(normalise_xyxy(d.boxes))
                     scores = d.scores.astype(np.float64)
-                    alld.write(f.index, xywh, scores)
-                    coco.write(cam, f.index, f.name, xywh, scores)
+                    with writing(alld.path):
+                        alld.write(f.index, xywh, scores)
+                    with writing(coco.path):
+                        coco.write(cam, f.index, f.name, xywh, scores)
                     if video is not None:
-                        video.write(draw_detections(f.image, d, self.draw_thr))
+                        h, w = f.image.shape[:2]
+                        if w < 2 or h < 2:
+                            raise ValueError(
+                                f'{source.path}: frame {f.index} is {w}x{h} pixels; --video '
+                                'needs frames of at least 2x2 (H.264). Leave out --video for '
+                                'this input.')
+                        with writing(video.path):
+                            video.write(draw_detections(f.image, d, self.draw_thr))
                     res.detections += len(d)
+                    res.last_frame = f.index
                 self.times['write'] += time.perf_counter() - t0
                 res.frames += len(batch)
                 if bar is not None:
@@ -172,21 +300,29 @@ class InferenceRunner:
                     bar.set_postfix_str(
                         f'{res.frames / max(time.perf_counter() - start, 1e-9):.2f} frames/s, '
                         f'{res.detections} dets')
-        finally:
             if bar is not None:
                 bar.close()
-            # What came before a defect is committed; a video without a frame is dropped
-            # (its container closed, its staged file removed), whatever stopped the input.
-            try:
-                alld.commit()
-                res.files.append(path)
-            finally:
-                if video is not None:
-                    if video.frames:
-                        video.commit()
-                        res.files.append(video.path)
-                    else:
-                        video.abort()
+                bar = None
+            # The input ended, or stopped at a frame defect: what came before is committed;
+            # a video without a frame is dropped (container closed, staged file removed).
+            alld.commit()
+            res.files.append(path)
+            if video is not None:
+                if video.frames:
+                    video.commit()
+                    res.files.append(video.path)
+                else:
+                    video.abort()
+        except BaseException as e:
+            if bar is not None:
+                bar.close()
+            for w in (video, alld):
+                if w is not None:
+                    w.abort()
+            res.failure = f'{type(e).__name__}: {e}' if str(e) else type(e).__name__
+            res.plans = dict(self._plans)
+            self.failed = res
+            raise
         res.plans = dict(self._plans)
         return res
 
@@ -197,7 +333,7 @@ class InferenceRunner:
         dets = sum(r.detections for r in results)
         rows = []
         for r in results:
-            status = 'ok' if r.error is None else 'STOPPED'
+            status = 'ok' if r.status == 'completed' else r.status.upper()
             skipped = len(r.source.skipped)
             rows.append([r.source.camera, r.source.name, r.frames,
                          r.source.declared or '?', r.detections, skipped, status])
@@ -223,4 +359,7 @@ class InferenceRunner:
                 lines.append(f'  skipped (--skip-bad): {s}')
             if r.error:
                 lines.append(f'  {r.source.path}: stopped after {r.frames} frames: {r.error}')
+            if r.failure:
+                lines.append(f'  {r.source.path}: FAILED after {r.frames} frames, nothing '
+                             f'committed for it: {r.failure}')
         return '\n'.join(lines)

@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -20,15 +20,30 @@ from ..fileio.seq import SeqFormatError, SeqReader
 from ..utils.extras import require
 
 __all__ = ['Frame', 'FrameSource', 'FrameSourceError', 'SeqSource', 'VideoSource',
-           'ImageSource', 'open_inputs', 'VIDEO_EXTENSIONS', 'IMAGE_EXTENSIONS']
+           'ImageSource', 'open_inputs', 'VIDEO_EXTENSIONS', 'IMAGE_EXTENSIONS',
+           'MAX_FRAME_MPX', 'check_frame_pixels']
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.m4v', '.webm', '.mpg', '.mpeg', '.ts')
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 _HDA_FRAME_RE = re.compile(r'^I(\d+)$')  # hda_frames/camNN/I00001.jpg: the vbb frame number
 
 
+#: Largest frame read, in megapixels (``--max-pixels`` raises it): HDA's largest camera is
+#: 4.1 Mpx (2560x1600). A bigger frame is refused before it is decoded, with its file.
+MAX_FRAME_MPX = 50.0
+
+
 class FrameSourceError(ValueError):
     """A frame that cannot be read: the message names the file and the frame."""
+
+
+def check_frame_pixels(path: str, w: int, h: int, max_mpx: float, what: str = 'frames') -> None:
+    """Refuses ``w x h`` frames above ``max_mpx`` megapixels, naming ``path``."""
+    if max_mpx and w * h > max_mpx * 1e6:
+        raise ValueError(
+            f'{path}: {what} of {w}x{h} pixels ({w * h / 1e6:.1f} Mpx), above the limit of '
+            f'{max_mpx:g} Mpx per frame (HDA\'s largest camera is 2560x1600, 4.1 Mpx). If the '
+            f'size is real, raise the limit with --max-pixels {(w * h / 1e6) + 1:.0f}.')
 
 
 @dataclass
@@ -50,6 +65,10 @@ class FrameSource:
     fps: float = 5.0
     skipped: List[str] = field(default_factory=list)  # --skip-bad: what was left out, why
 
+    def input_files(self) -> List[str]:
+        """The files this source reads (no output may be one of them)."""
+        return [self.path]
+
     @property
     def name(self) -> str:
         return osp.basename(self.path.rstrip('/')) or self.path
@@ -61,8 +80,14 @@ class FrameSource:
 class SeqSource(FrameSource):
     """A Norpix ``.seq`` video read frame by frame with :class:`SeqReader`."""
 
-    def __init__(self, path: str, camera: str):
+    def __init__(self, path: str, camera: str, max_mpx: float = MAX_FRAME_MPX):
         reader = SeqReader(path, strict=False)  # a short file raises after its good frames
+        try:
+            check_frame_pixels(path, reader.width, reader.height, max_mpx,
+                               'the header declares frames')
+        except ValueError:
+            reader.close()
+            raise
         super().__init__(path, camera, declared=reader.num_frames,
                          fps=reader.fps if reader.fps > 0 else 5.0)
         self.reader = reader
@@ -92,7 +117,7 @@ class VideoSource(FrameSource):
     """A video file (``.mp4``, ``.avi``, ...) decoded with PyAV (FFmpeg, the optional
     ``video`` extra), BGR frames."""
 
-    def __init__(self, path: str, camera: str):
+    def __init__(self, path: str, camera: str, max_mpx: float = MAX_FRAME_MPX):
         av = _av()
         try:
             self._container = av.open(path)
@@ -104,9 +129,27 @@ class VideoSource(FrameSource):
             self._container.close()
             raise FrameSourceError(f'{path}: no video stream in the file.')
         stream = self._container.streams.video[0]
+        try:
+            check_frame_pixels(path, int(stream.width or 0), int(stream.height or 0), max_mpx,
+                               'the stream declares frames')
+        except ValueError:
+            self._container.close()
+            raise
         stream.thread_type = 'AUTO'
         rate = float(stream.average_rate or stream.base_rate or 5.0)
         super().__init__(path, camera, declared=int(stream.frames or 0), fps=rate)
+
+    def _upright(self, frame, n: int) -> np.ndarray:
+        """The frame as players show it: its display matrix's rotation applied (phones
+        store portrait video as landscape frames with a 90 degree rotation)."""
+        img = frame.to_ndarray(format='bgr24')
+        rot = getattr(frame, 'rotation', 0) or 0  # degrees counterclockwise, [-180, 180]
+        if rot % 90:
+            raise ValueError(
+                f'{self.path}: frame {n} carries a display rotation of {rot} degrees, not a '
+                'multiple of 90: it cannot be shown upright without resampling. Re-encode '
+                'the video upright (ffmpeg applies the rotation when it re-encodes).')
+        return np.ascontiguousarray(np.rot90(img, k=(rot // 90) % 4)) if rot else img
 
     def __iter__(self) -> Iterator[Frame]:
         av = _av()
@@ -115,7 +158,7 @@ class VideoSource(FrameSource):
             try:
                 for frame in self._container.decode(video=0):
                     n += 1
-                    yield Frame(n, frame.to_ndarray(format='bgr24'), f'{self.name}#{n}')
+                    yield Frame(n, self._upright(frame, n), f'{self.name}#{n}')
             except av.error.FFmpegError as e:
                 raise FrameSourceError(
                     f'{self.path}: frame {n + 1} (1-based) does not decode ({e}); {n} frames '
@@ -133,9 +176,13 @@ class ImageSource(FrameSource):
     """Image files (a folder or a glob), in name order. Frame numbers come from HDA frame
     names (``I00001.jpg`` is frame 1), otherwise from the position (1, 2, ...)."""
 
-    def __init__(self, path: str, camera: str, files: Sequence[str], skip_bad: bool = False):
+    def __init__(self, path: str, camera: str, files: Sequence[str], skip_bad: bool = False,
+                 max_mpx: float = MAX_FRAME_MPX):
         super().__init__(path, camera, declared=len(files))
-        self.files, self.skip_bad = list(files), skip_bad
+        self.files, self.skip_bad, self.max_mpx = list(files), skip_bad, max_mpx
+        size = _image_size(self.files[0]) if self.files else None
+        if size is not None:  # the first image before any model loads; each one as read
+            check_frame_pixels(self.files[0], *size, max_mpx, 'the first image is a frame')
         stems = [osp.splitext(osp.basename(f))[0] for f in self.files]
         found = [_HDA_FRAME_RE.match(s) for s in stems]
         self.indices = [int(m.group(1)) for m in found] if all(found) else \
@@ -144,6 +191,15 @@ class ImageSource(FrameSource):
     def __iter__(self) -> Iterator[Frame]:
         import cv2
         for index, f in zip(self.indices, self.files):
+            size = _image_size(f)
+            try:
+                if size is not None:  # from the header: nothing decoded yet
+                    check_frame_pixels(f, *size, self.max_mpx, f'frame {index} is an image')
+            except ValueError as e:
+                if self.skip_bad:
+                    self.skipped.append(str(e))
+                    continue
+                raise FrameSourceError(str(e)) from None
             img = cv2.imread(f, cv2.IMREAD_COLOR)
             if img is None:
                 size = osp.getsize(f) if osp.exists(f) else 0
@@ -155,6 +211,20 @@ class ImageSource(FrameSource):
                     why + '. The file is truncated or not an image: replace it, or pass '
                     '--skip-bad to count and list unreadable images and go on.')
             yield Frame(index, img, f)
+
+    def input_files(self) -> List[str]:
+        return list(self.files)
+
+
+def _image_size(path: str) -> Optional[Tuple[int, int]]:
+    """``(w, h)`` from an image file's header (Pillow reads no pixels), None when Pillow
+    cannot tell (OpenCV then decides whether the file is an image)."""
+    try:
+        from PIL import Image
+        with Image.open(path) as im:
+            return im.size
+    except Exception:
+        return None
 
 
 def _images_of(path: str) -> List[str]:
@@ -177,7 +247,8 @@ def _camera(path: str, camera: Optional[str]) -> str:
 
 
 def open_inputs(inputs: Sequence[str], cameras: Optional[Sequence[str]] = None,
-                camera: Optional[str] = None, skip_bad: bool = False) -> List[FrameSource]:
+                camera: Optional[str] = None, skip_bad: bool = False,
+                max_mpx: float = MAX_FRAME_MPX) -> List[FrameSource]:
     """The sources of ``tools/infer.py``'s INPUT arguments, in order.
 
     Args:
@@ -185,6 +256,7 @@ def open_inputs(inputs: Sequence[str], cameras: Optional[Sequence[str]] = None,
         cameras: with a release root, the cameras to read (default: every ``.seq`` there).
         camera: the camera of every input (``--camera``), instead of their file names.
         skip_bad: images that do not decode are counted and listed instead of an error.
+        max_mpx: the largest frame read, megapixels (``--max-pixels``; 0: no limit).
     """
     sources: List[FrameSource] = []
     for path in inputs:
@@ -198,15 +270,15 @@ def open_inputs(inputs: Sequence[str], cameras: Optional[Sequence[str]] = None,
                     have = sorted(os.listdir(seq_dir))
                     raise FileNotFoundError(f'{p} does not exist (in {seq_dir}: {have}); check '
                                             '--cameras.')
-                sources.append(SeqSource(p, _camera(p, camera)))
+                sources.append(SeqSource(p, _camera(p, camera), max_mpx))
         elif path.lower().endswith('.seq'):
             if not osp.isfile(path):
                 raise FileNotFoundError(f'{path} does not exist.')
-            sources.append(SeqSource(path, _camera(path, camera)))
+            sources.append(SeqSource(path, _camera(path, camera), max_mpx))
         elif path.lower().endswith(VIDEO_EXTENSIONS):
             if not osp.isfile(path):
                 raise FileNotFoundError(f'{path} does not exist.')
-            sources.append(VideoSource(path, _camera(path, camera)))
+            sources.append(VideoSource(path, _camera(path, camera), max_mpx))
         else:
             files = _images_of(path)
             if not files:
@@ -214,7 +286,8 @@ def open_inputs(inputs: Sequence[str], cameras: Optional[Sequence[str]] = None,
                     f'{path}: no .seq, video ({", ".join(VIDEO_EXTENSIONS)}), image '
                     f'({", ".join(IMAGE_EXTENSIONS)}) or release root '
                     f'(with {HDA_LAYOUT["seq"]}/) there.')
-            sources.append(ImageSource(path, _camera(path, camera), files, skip_bad))
+            sources.append(ImageSource(path, _camera(path, camera), files, skip_bad,
+                                       max_mpx))
     if cameras and not any(osp.isdir(osp.join(p, HDA_LAYOUT['seq'])) for p in inputs):
         raise ValueError('--cameras selects cameras of an HDA release root; no INPUT is one. '
                          'Use --camera N to name the camera of a file.')

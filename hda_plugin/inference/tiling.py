@@ -28,7 +28,21 @@ from ..structures import (
     resize_factors,
 )
 
-__all__ = ['TilePlan', 'plan_tiles', 'merge_tiles', 'capped_nms', 'parse_tile_arg']
+__all__ = ['TilePlan', 'plan_tiles', 'merge_tiles', 'capped_nms', 'parse_tile_arg',
+           'MAX_TILES', 'MIN_TILE', 'TileLimitError']
+
+#: Most tiles one frame is cut into (``--max-tiles`` raises it). The demo model at
+#: HDA's 2560x1600 needs 90, SSD-512 24; ``--tile 16x16`` on a 640x480 frame would be
+#: 1,813 passes a frame (minutes each on a CPU), a 12000x12000 frame 3,149 under
+#: ``--tile auto``: refused, not capped (a cap would leave part of the frame unseen).
+MAX_TILES = 256
+
+#: Smallest ``--tile`` side, pixels.
+MIN_TILE = 16
+
+
+class TileLimitError(ValueError):
+    """A frame would be cut into more tiles than allowed."""
 
 
 @dataclass
@@ -53,16 +67,19 @@ def parse_tile_arg(value: str):
         w, h = (int(p) for p in v.split('x'))
     except ValueError:
         raise ValueError(f'--tile {value!r}: expected auto, off or WxH such as 512x512.') from None
-    if w < 16 or h < 16:
-        raise ValueError(f'--tile {value!r}: tiles of at least 16x16 pixels expected.')
+    if w < MIN_TILE or h < MIN_TILE:
+        raise ValueError(f'--tile {value!r}: tiles of at least {MIN_TILE}x{MIN_TILE} pixels '
+                         'expected (the network input size, e.g. 512x512, is the usual '
+                         'choice).')
     return (w, h)
 
 
 def plan_tiles(mode, frame_wh: Tuple[int, int], input_wh: Tuple[int, int],
                resize: Optional[dict], anchors_wh: np.ndarray, pos_iou_thr: float,
                min_person_height: float = MIN_PERSON_HEIGHT,
-               overlap: float = 0.2) -> TilePlan:
-    """The tiles of one frame size under ``--tile`` ``mode`` (``auto``, ``off``, ``(w, h)``)."""
+               overlap: float = 0.2, max_tiles: int = MAX_TILES) -> TilePlan:
+    """The tiles of one frame size under ``--tile`` ``mode`` (``auto``, ``off``, ``(w, h)``);
+    :class:`TileLimitError` when they would number more than ``max_tiles`` (0: no limit)."""
     w, h = frame_wh
     if mode == 'off':
         return TilePlan(frame_wh, [], '--tile off')
@@ -81,13 +98,29 @@ def plan_tiles(mode, frame_wh: Tuple[int, int], input_wh: Tuple[int, int],
     tw, th = min(tile_wh[0], w), min(tile_wh[1], h)
     if (tw, th) == (w, h):
         return TilePlan(frame_wh, [], f'not tiled: the frame is no larger than a {tw}x{th} tile')
+    # a lower bound of SAHI's count (its step is the tile less the overlap), checked before
+    # SAHI lists the tiles: a huge frame with tiny tiles would be millions of them
+    step_w, step_h = max(1, tw - int(overlap * tw)), max(1, th - int(overlap * th))
+    estimate = (-(-max(w - tw, 0) // step_w) + 1) * (-(-max(h - th, 0) // step_h) + 1)
+    if max_tiles and estimate > max_tiles:
+        _too_many(estimate, frame_wh, (tw, th), why, max_tiles)
     from ..utils.extras import require
     slicing = require('sahi.slicing', 'tile', f'Tiled inference (--tile; {why})')
     tiles = slicing.get_slice_bboxes(h, w, slice_height=th, slice_width=tw,
                                      auto_slice_resolution=False,
                                      overlap_height_ratio=overlap, overlap_width_ratio=overlap)
+    if max_tiles and len(tiles) > max_tiles:
+        _too_many(len(tiles), frame_wh, (tw, th), why, max_tiles)
     return TilePlan(frame_wh, [list(map(int, t)) for t in tiles],
                     f'{why}: {len(tiles)} tiles of {tw}x{th} + the whole frame')
+
+
+def _too_many(n: int, frame_wh, tile_wh, why: str, max_tiles: int):
+    raise TileLimitError(
+        f'{frame_wh[0]}x{frame_wh[1]} frames would be cut into {n} tiles of '
+        f'{tile_wh[0]}x{tile_wh[1]} ({why}), more than the limit of {max_tiles} tiles per '
+        f'frame (each tile is one more pass of the network). Use larger tiles (--tile WxH), '
+        f'--tile off, or, if the frame size is real, --max-tiles {n}.')
 
 
 def merge_tiles(whole: Detections, tiles: Sequence[Detections], plan: TilePlan,

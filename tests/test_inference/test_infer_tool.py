@@ -110,7 +110,9 @@ def test_release_root_cameras_video_and_tiles(synthetic_release, demo_checkpoint
         assert (x >= -0.01).all() and (y >= -0.01).all()
         assert (x + bw <= w + 0.01).all() and (y + bh <= h + 0.01).all()
     import av
-    with av.open(osp.join(out, 'videos', 'camera50.mp4')) as c:
+    # the video of each input: <camera>_<source>.mp4 in the detector folder
+    with av.open(osp.join(out, 'hda_detections', 'Tiled', 'videos',
+                          'cam50_camera50.mp4')) as c:
         frames = [f.to_ndarray(format='bgr24') for f in c.decode(video=0)]
     assert len(frames) == 6 and frames[0].shape == (800, 1280, 3)
 
@@ -153,6 +155,11 @@ def test_truncated_seq_writes_the_frames_before_the_defect(synthetic_release, de
     assert seq in captured.err and 'Frames 5 (1-based) onwards were not read' in captured.err
     assert 'STOPPED' in captured.out
     assert sorted(set(_rows(out, 'Cut').frame.tolist())) == [1, 2, 3, 4]
+    # the run record: this input stopped at frame 5, and why
+    rec = json.load(open(osp.join(out, 'hda_detections', 'Cut', 'hda-ssd.json')))
+    entry = rec['files'][osp.join(f'camera{CAM}', 'Detections', 'allD.txt')]
+    assert rec['state'] == 'stopped' and entry['status'] == 'stopped'
+    assert entry['stopped_at'] == 5 and 'Frames 5 (1-based) onwards' in entry['reason']
 
 
 def test_truncated_video_names_file_and_frame(synthetic_release, demo_checkpoint, lossless_mp4,
@@ -206,7 +213,11 @@ def test_clear_errors_for_bad_arguments(synthetic_release, demo_checkpoint, tmp_
         _infer(demo_checkpoint, [_seq(synthetic_release), _seq(synthetic_release)], out)
     with pytest.raises(ValueError, match='--backend onnxruntime'):
         _infer(demo_checkpoint, [_seq(synthetic_release)], out, '--backend', 'onnxruntime')
-    os.makedirs(osp.join(out, 'hda_detections', 'AcfInria'))
-    open(osp.join(out, 'hda_detections', 'AcfInria', 'x'), 'w').close()
+    os.makedirs(osp.join(out, 'hda_detections', 'OtherTool'))
+    open(osp.join(out, 'hda_detections', 'OtherTool', 'x'), 'w').close()
     with pytest.raises(FileExistsError, match='not written by hda-ssd'):
-        _infer(demo_checkpoint, [_seq(synthetic_release)], out, '--name', 'AcfInria')
+        _infer(demo_checkpoint, [_seq(synthetic_release)], out, '--name', 'OtherTool')
+    # the release's own folders, by name, even where they do not exist
+    for name in ('AcfInria', 'GtAnnotationsAll', 'gtannotationsall'):
+        with pytest.raises(ValueError, match='is a folder of the HDA release'):
+            _infer(demo_checkpoint, [_seq(synthetic_release)], out, '--name', name)

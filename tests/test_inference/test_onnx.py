@@ -98,6 +98,15 @@ def test_onnx_backend_refuses_foreign_graphs(tmp_path):
     path = str(tmp_path / 'other.onnx')
     onnx.save(oh.make_model(g), path)
     from hda_plugin.utils.config import load_config
+    with pytest.raises(ValueError, match=r"other\.onnx: the graph takes inputs \['x'\]; a graph "
+                       r"of tools/deployment/export_onnx.py takes \['images', 'img_shape'\]"):
+        OnnxRuntimeBackend(load_config(DEMO_CFG), path)
+    # the exporter's inputs, but no metadata record
+    ins = [oh.make_tensor_value_info(n, onnx.TensorProto.FLOAT, [1]) for n in
+           ('images', 'img_shape')]
+    g = oh.make_graph([oh.make_node('Add', ['images', 'img_shape'], ['y'])], 'g', ins,
+                      [oh.make_tensor_value_info('y', onnx.TensorProto.FLOAT, [1])])
+    onnx.save(oh.make_model(g), path)
     with pytest.raises(ValueError, match='not written by tools/deployment/export_onnx.py'):
         OnnxRuntimeBackend(load_config(DEMO_CFG), path)
 

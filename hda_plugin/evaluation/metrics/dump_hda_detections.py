@@ -17,16 +17,15 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from ...fileio.alld import alld_path, check_detector_dir, mark_detector_dir, write_alld
-from ...fileio.atomic import write_atomic
-from ...fileio.coco_results import coco_record
+from ...fileio.alld import AllDWriter, alld_path, check_detector_dir, mark_detector_dir
+from ...fileio.atomic import AtomicFile
+from ...fileio.coco_results import COCO_IMAGE_ID_RULE, coco_record
+from ...fileio.folder_lock import FolderLock
 from ...fileio.hda_layout import hda_frame_of
-from ...structures.boxes import to_numpy, xyxy_to_xywh
+from ...structures.boxes import normalise_xyxy, to_numpy, xyxy_to_xywh
 from .finite_predictions import check_finite_predictions
 
 __all__ = ['DumpHDADetections']
-
-
 
 
 @METRICS.register_module()
@@ -37,7 +36,13 @@ class DumpHDADetections(BaseMetric):
     boxes in the model's order, numbers in shortest round-trip form (reading them back
     gives the same float64 values). Frames without detections have no rows, as in the
     release's files. A detector folder that hda-ssd did not write (the release's own
-    ``AcfInria``, ``GtAnnotationsAll``) is never overwritten.
+    ``AcfInria``, ``GtAnnotationsAll``) is never overwritten. Boxes are written with
+    their corners in order (``normalise_xyxy``: never a negative width).
+
+    Every file is staged first and committed only when all are written, under the
+    folder's lock (one writer at a time): a failure (a full disk, an interrupt) removes
+    the staged files and leaves what was there. ``hda-ssd.json`` records, per camera, the
+    frames written.
 
     Args:
         name (str): detector name, the folder under ``hda_detections/``.
@@ -61,31 +66,60 @@ class DumpHDADetections(BaseMetric):
             pred = sample['pred_instances']
             keep = to_numpy(pred['labels']) == self.label
             self.results.append((cam, frame, sample.get('img_path', ''),
-                                 xyxy_to_xywh(to_numpy(pred['bboxes']).reshape(-1, 4)[keep]),
+                                 xyxy_to_xywh(normalise_xyxy(
+                                     to_numpy(pred['bboxes']).reshape(-1, 4)[keep])),
                                  to_numpy(pred['scores']).reshape(-1)[keep].astype(np.float64)))
 
     def compute_metrics(self, results: list) -> dict:
         by_cam = defaultdict(list)
         for r in results:
             by_cam[r[0]].append(r)
-        mark_detector_dir(self.det_dir, self.name, 'hda-ssd DumpHDADetections', self.info)
-        coco, lines = [], []
-        for cam in sorted(by_cam):
-            items = sorted(by_cam[cam], key=lambda r: r[1])
-            frames = np.concatenate([np.full(len(r[4]), r[1]) for r in items])
-            boxes = np.concatenate([r[3] for r in items]).reshape(-1, 4)
-            scores = np.concatenate([r[4] for r in items])
-            path = alld_path(self.out_dir, self.name, cam)
-            n = write_alld(path, cam, frames, boxes, scores)
-            lines.append(f'  cam{cam:02d}: {len(items)} frames {items[0][1]}..{items[-1][1]}, '
-                         f'{n} detections -> {path}')
-            for _, frame, img_path, b, s in items:
-                for box, score in zip(b.tolist(), s.tolist()):
-                    coco.append(coco_record(cam, frame, img_path, box, score))
+        with FolderLock(self.det_dir, hint='wait for it, or choose another --hda-detections '
+                        'name'):
+            return self._write(by_cam)
+
+    def _write(self, by_cam: dict) -> dict:
         coco_path = osp.join(self.det_dir, 'coco_results.json')
-        write_atomic(json.dumps(coco), coco_path, mode='w')
+        staged, lines, files, n_coco = [], [], {}, 0
+        mark_detector_dir(self.det_dir, self.name, 'hda-ssd DumpHDADetections', self.info,
+                          state='running')
+        try:
+            for cam in sorted(by_cam):
+                items = sorted(by_cam[cam], key=lambda r: r[1])
+                frames = np.concatenate([np.full(len(r[4]), r[1]) for r in items])
+                boxes = np.concatenate([r[3] for r in items]).reshape(-1, 4)
+                scores = np.concatenate([r[4] for r in items])
+                path = alld_path(self.out_dir, self.name, cam)
+                w = AllDWriter(path, cam)
+                staged.append(w)
+                n = w.write(frames, boxes, scores)
+                lines.append(f'  cam{cam:02d}: {len(items)} frames {items[0][1]}..'
+                             f'{items[-1][1]}, {n} detections -> {path}')
+                files[osp.relpath(path, self.det_dir)] = dict(
+                    input=f'the test set\'s cam{cam:02d} frames', camera=cam,
+                    status='completed', frames=len(items), detections=n)
+            coco = AtomicFile(coco_path, 'w')
+            staged.append(coco)
+            coco.file.write('[')
+            for cam in sorted(by_cam):
+                for _, frame, img_path, b, s in sorted(by_cam[cam], key=lambda r: r[1]):
+                    for box, score in zip(b.tolist(), s.tolist()):
+                        coco.file.write((', ' if n_coco else '') + json.dumps(
+                            coco_record(cam, frame, img_path, box, score)))
+                        n_coco += 1
+            coco.file.write(']')
+            for w in staged:  # every file complete: now they replace what was there
+                w.commit()
+        except BaseException:
+            for w in staged:
+                w.abort()
+            raise
+        files['coco_results.json'] = dict(status='completed', boxes=n_coco,
+                                          image_id=COCO_IMAGE_ID_RULE)
+        mark_detector_dir(self.det_dir, self.name, 'hda-ssd DumpHDADetections', self.info,
+                          files, state='complete')
         MMLogger.get_current_instance().info(
             f'hda detections {self.name!r} (allD.txt: camera, frame (1-based), x, y, w, h, '
-            'score):\n' + '\n'.join(lines) + f'\n  COCO-style results ({len(coco)} boxes, '
-            f'image_id = camera * 100000 + frame): {coco_path}')
+            'score):\n' + '\n'.join(lines) + f'\n  COCO-style results ({n_coco} boxes, '
+            f'{COCO_IMAGE_ID_RULE}): {coco_path}')
         return {}
