@@ -19,7 +19,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from ..fileio.alld import DETECTOR_MARKER, find_alld, read_alld
-from ..fileio.hda_layout import HDA_LAYOUT, benchmark_annotation_path, camera_id
+from ..fileio.hda_layout import HDA_LAYOUT, benchmark_annotation_path, camera_id, camera_name
 from ..fileio.vbb import load_vbb
 from ..structures.boxes import resize_xywh_to_aspect, xywh_to_xyxy
 from ..utils.table import format_table
@@ -167,11 +167,11 @@ def benchmark_notes(gt: Sequence[CameraBoxes],
     notes = [f'ground truth of cameras {built} {GT_FROM_VBB_RULE}'] if built else []
     for g in gt:
         if g.counts.get('outside_frames'):
-            notes.append(f'cam{g.camera:02d}: {g.counts["outside_frames"]} ground-truth rows '
+            notes.append(f'{camera_name(g.camera)}: {g.counts["outside_frames"]} ground-truth rows '
                          f'outside frames 1..{g.n_frames}, not read (as dbEval)')
     for det, cams in (dt or {}).items():
         for d in cams:
-            c, where = d.counts, f'{det} cam{d.camera:02d}'
+            c, where = d.counts, f'{det} {camera_name(d.camera)}'
             if c.get('outside_frames'):
                 notes.append(f'{where}: {c["outside_frames"]} rows outside frames '
                              f'1..{d.n_frames}, not read (dbEval reads frames 1..nFrame)')
@@ -228,8 +228,8 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
     n_frames = {c.camera: c.n_frames for c in gt}
     for c in dt:
         if c.n_frames != n_frames[c.camera]:
-            raise ValueError(f'cam{c.camera:02d}: detections over {c.n_frames} frames, ground '
-                             f'truth over {n_frames[c.camera]}.')
+            raise ValueError(f'{camera_name(c.camera)}: detections over {c.n_frames} frames, '
+                             f'ground truth over {n_frames[c.camera]}.')
     # every frame 1..nFrame of every camera is an image, in camera order (dbInfo's setIds
     # are ascending), as loadGt/loadDt build their cell arrays
     cam_index = {c: i for i, c in enumerate(cams)}
@@ -265,7 +265,7 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
     curves += per_group_roc_curves(d_scores, dt_match, d_code, n_gt_cam.tolist(),
                                    [n_frames[c] for c in cams], order)
     out = OrderedDict()
-    for name, members, curve in zip(['pool'] + [f'cam{c:02d}' for c in cams],
+    for name, members, curve in zip(['pool'] + [camera_name(c) for c in cams],
                                     [pool] + [[c] for c in cams], curves):
         mr2, samples = log_average_miss_rate(curve.fppi, curve.miss_rate, REF_FPPI,
                                              HDA_BENCHMARK['miss_rate_floor'])
@@ -309,13 +309,13 @@ def evaluate_predictions(root: str, results: Sequence[BenchmarkFrame],
         items = sorted(by_cam[cam], key=lambda x: x[0])
         past = [f for f, _, _ in items if not 1 <= f <= n_frames]
         if past:  # e.g. a _rev1 file longer than camNN.txt: dbEval never reads them
-            frame_notes.append(f'cam{cam:02d}: {len(past)} test frames outside 1..{n_frames} '
+            frame_notes.append(f'{camera_name(cam)}: {len(past)} test frames outside 1..{n_frames} '
                                '(nFrame of camNN.txt), not scored, as dbEval')
             items = [x for x in items if 1 <= x[0] <= n_frames]
         frames = np.array([f for f, _, _ in items], dtype=np.int64)
         seen = len(set(frames.tolist()))
         if seen < n_frames:
-            frame_notes.append(f'cam{cam:02d}: {n_frames - seen} of {n_frames} frames not in '
+            frame_notes.append(f'{camera_name(cam)}: {n_frames - seen} of {n_frames} frames not in '
                                'the test set, scored as frames without detections (dbEval '
                                'scores every frame 1..nFrame)')
         gts.append(g)
