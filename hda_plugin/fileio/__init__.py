@@ -1,6 +1,8 @@
-"""Byte-level readers and writers of the files hda-ssd meets, with no MMDetection import:
-Norpix ``.seq`` videos, vbb annotations, TFRecord framing and SSD-Tensorflow examples,
-TensorFlow checkpoints. Every reader names the file and the place of a problem."""
+"""Every file format hda-ssd reads or writes, with no MMDetection import: Norpix ``.seq``
+videos, vbb annotations, the benchmark's ``allD.txt`` and its detector folders, COCO results,
+videos, TFRecord framing and SSD-Tensorflow examples, TensorFlow checkpoints; the writers'
+atomic base; and :mod:`.hda_layout`, the one home of the HDA release's naming rules. Every
+reader names the file and the place of a problem."""
 from .seq import SeqFormatError, SeqReader, write_seq
 from .text_format_error import TextFormatError
 from .tf_checkpoint import TFCheckpoint, TFCheckpointError, read_tf_checkpoint
