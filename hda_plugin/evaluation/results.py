@@ -6,14 +6,15 @@ from the config's test dataset and joined on ``img_path``.
 from typing import Dict, List, Optional
 
 import numpy as np
+from mmdet.registry import METRICS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from ..fileio.hda_layout import sample_camera
 from ..safe_pickle import load_pickle
-from ..structures.boxes import to_numpy
 from ..utils.config import inner_dataset_cfg
 from .metrics.caltech_metric import CaltechMetric
+from .metrics.finite_predictions import class_predictions
 
 __all__ = ['load_ground_truth', 'load_results', 'metric_from_config', 'evaluate_results',
            'default_setting']
@@ -58,16 +59,16 @@ def load_results(path: str) -> List[dict]:
 
 def metric_from_config(cfg: Config) -> CaltechMetric:
     """The config's ``CaltechMetric`` (HDA configs: ``aspect_ratio=0.41`` and Dollár's
-    settings; also ``MissRateMetric`` with ``protocol='caltech'`` of older configs), for
-    curves per image (plots, browsing); ``CaltechMetric()`` when the config has none."""
+    settings; also ``MissRateMetric`` with ``protocol='caltech'`` of older configs), built
+    by the registry as the test run builds it, for curves per image (plots, browsing);
+    ``CaltechMetric()`` when the config has none."""
     evaluators = cfg.get('test_evaluator') or []
     evaluators = evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]
     for e in evaluators:
-        if e.get('type') == 'CaltechMetric' or (
-                e.get('type') == 'MissRateMetric' and e.get('protocol', 'caltech') == 'caltech'):
-            kwargs = {k: v for k, v in e.items()
-                      if k not in ('type', 'protocol', 'collect_device')}
-            return CaltechMetric(**kwargs)
+        if e.get('type') in ('CaltechMetric', 'MissRateMetric'):
+            metric = METRICS.build(dict(e))
+            if isinstance(metric, CaltechMetric):
+                return metric
     return CaltechMetric()
 
 
@@ -93,9 +94,7 @@ def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: CaltechMe
                        'with (same data_root, cameras, frame_step).')
     out = []
     for r in results:
-        pred = r['pred_instances']
-        keep = to_numpy(pred['labels']) == metric.label
-        boxes, scores = to_numpy(pred['bboxes'])[keep], to_numpy(pred['scores'])[keep]
+        boxes, scores = class_predictions(r, metric.label)
         if score_thr is not None:
             boxes, scores = boxes[scores >= score_thr], scores[scores >= score_thr]
         g = gt[r['img_path']]

@@ -33,3 +33,18 @@ def test_evaluators_build_with_named_protocols(path):
         # the test pipeline carries the visible fractions the Occ settings need
         steps = [t['type'] for t in cfg.test_dataloader.dataset.pipeline]
         assert 'LoadHDAAnnotations' in steps and steps[-1] == 'PackHDADetInputs'
+
+
+def test_offline_tools_build_the_configs_metric_as_the_test_run_does():
+    """plot_curves/browse_dataset take the config's caltech metric through the registry,
+    aliases included (an option of the other protocol at its default is accepted there)."""
+    from hda_plugin.evaluation.metrics.caltech_metric import CaltechMetric
+    from hda_plugin.evaluation.results import metric_from_config
+    cfg = Config(dict(test_evaluator=[
+        dict(type='HDABenchmarkMetric'),
+        dict(type='MissRateMetric', protocol='caltech', aspect_ratio=0.41, pool_exclude=[2],
+             settings=['Reasonable'])]))
+    m = metric_from_config(cfg)
+    assert isinstance(m, CaltechMetric) and m.aspect_ratio == 0.41
+    assert list(m.settings) == ['Reasonable']
+    assert type(metric_from_config(Config(dict(test_evaluator=[])))) is CaltechMetric

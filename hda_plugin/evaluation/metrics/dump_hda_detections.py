@@ -7,7 +7,6 @@ evaluator, as MMDetection's ``--out`` appends ``DumpDetResults``. The files go t
 ``dbEval.m``, the HDA re-identification code and ``tools/analysis/hda_benchmark.py`` read
 them, and ``DIR/hda_detections/NAME/coco_results.json``.
 """
-import json
 import os.path as osp
 from collections import defaultdict
 from typing import Optional, Sequence
@@ -18,12 +17,11 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from ...fileio.alld import AllDWriter, alld_path, check_detector_dir, mark_detector_dir
-from ...fileio.atomic import AtomicFile
-from ...fileio.coco_results import COCO_IMAGE_ID_RULE, coco_record
+from ...fileio.coco_results import COCO_IMAGE_ID_RULE, CocoWriter
 from ...fileio.folder_lock import FolderLock
-from ...fileio.hda_layout import hda_frame_of
-from ...structures.boxes import normalise_xyxy, to_numpy, xyxy_to_xywh
-from .finite_predictions import check_finite_predictions
+from ...fileio.hda_layout import camera_name, hda_frame_of
+from ...structures.boxes import normalise_xyxy, xyxy_to_xywh
+from .finite_predictions import class_predictions
 
 __all__ = ['DumpHDADetections']
 
@@ -39,10 +37,12 @@ class DumpHDADetections(BaseMetric):
     ``AcfInria``, ``GtAnnotationsAll``) is never overwritten. Boxes are written with
     their corners in order (``normalise_xyxy``: never a negative width).
 
-    Every file is staged first and committed only when all are written, under the
-    folder's lock (one writer at a time): a failure (a full disk, an interrupt) removes
-    the staged files and leaves what was there. ``hda-ssd.json`` records, per camera, the
-    frames written.
+    Every file is staged first and the files replace the old ones only once all are
+    written, under the folder's lock (one writer at a time): a failure while writing (a
+    full disk, an interrupt) removes the staged files and leaves what was there. Each file
+    replaces its old one only when complete; should the commits themselves fail midway,
+    ``hda-ssd.json`` says which files this run replaced and why it stopped (``state``
+    ``failed: ...``). Otherwise it records, per camera, the frames written.
 
     Args:
         name (str): detector name, the folder under ``hda_detections/``.
@@ -61,14 +61,11 @@ class DumpHDADetections(BaseMetric):
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            check_finite_predictions(sample)
             cam, frame = hda_frame_of(sample)
-            pred = sample['pred_instances']
-            keep = to_numpy(pred['labels']) == self.label
+            boxes, scores = class_predictions(sample, self.label)
             self.results.append((cam, frame, sample.get('img_path', ''),
-                                 xyxy_to_xywh(normalise_xyxy(
-                                     to_numpy(pred['bboxes']).reshape(-1, 4)[keep])),
-                                 to_numpy(pred['scores']).reshape(-1)[keep].astype(np.float64)))
+                                 xyxy_to_xywh(normalise_xyxy(boxes)),
+                                 scores.astype(np.float64)))
 
     def compute_metrics(self, results: list) -> dict:
         by_cam = defaultdict(list)
@@ -80,9 +77,10 @@ class DumpHDADetections(BaseMetric):
 
     def _write(self, by_cam: dict) -> dict:
         coco_path = osp.join(self.det_dir, 'coco_results.json')
-        staged, lines, files, n_coco = [], [], {}, 0
+        staged, lines, files = [], [], {}
         mark_detector_dir(self.det_dir, self.name, 'hda-ssd DumpHDADetections', self.info,
                           state='running')
+        committed = {}
         try:
             for cam in sorted(by_cam):
                 items = sorted(by_cam[cam], key=lambda r: r[1])
@@ -91,35 +89,35 @@ class DumpHDADetections(BaseMetric):
                 scores = np.concatenate([r[4] for r in items])
                 path = alld_path(self.out_dir, self.name, cam)
                 w = AllDWriter(path, cam)
-                staged.append(w)
+                staged.append((osp.relpath(path, self.det_dir), w))
                 n = w.write(frames, boxes, scores)
-                lines.append(f'  cam{cam:02d}: {len(items)} frames {items[0][1]}..'
+                lines.append(f'  {camera_name(cam)}: {len(items)} frames {items[0][1]}..'
                              f'{items[-1][1]}, {n} detections -> {path}')
-                files[osp.relpath(path, self.det_dir)] = dict(
-                    input=f'the test set\'s cam{cam:02d} frames', camera=cam,
+                files[staged[-1][0]] = dict(
+                    input=f'the test set\'s {camera_name(cam)} frames', camera=cam,
                     status='completed', frames=len(items), detections=n)
-            coco = AtomicFile(coco_path, 'w')
-            staged.append(coco)
-            coco.file.write('[')
+            coco = CocoWriter(coco_path)
+            staged.append(('coco_results.json', coco))
             for cam in sorted(by_cam):
-                for _, frame, img_path, b, s in sorted(by_cam[cam], key=lambda r: r[1]):
-                    for box, score in zip(b.tolist(), s.tolist()):
-                        coco.file.write((', ' if n_coco else '') + json.dumps(
-                            coco_record(cam, frame, img_path, box, score)))
-                        n_coco += 1
-            coco.file.write(']')
-            for w in staged:  # every file complete: now they replace what was there
+                for _, frame, img_path, b, sc in sorted(by_cam[cam], key=lambda r: r[1]):
+                    coco.write(cam, frame, img_path, b, sc)
+            files['coco_results.json'] = dict(status='completed', boxes=coco.count,
+                                              image_id=COCO_IMAGE_ID_RULE)
+            for rel, w in staged:  # every file complete: now they replace what was there
                 w.commit()
-        except BaseException:
-            for w in staged:
-                w.abort()
+                committed[rel] = files[rel]
+        except BaseException as e:
+            for rel, w in staged:
+                if rel not in committed:
+                    w.abort()
+            # the record says what this run replaced before it failed, and why it stopped
+            mark_detector_dir(self.det_dir, self.name, 'hda-ssd DumpHDADetections',
+                              self.info, committed, state=f'failed: {type(e).__name__}: {e}')
             raise
-        files['coco_results.json'] = dict(status='completed', boxes=n_coco,
-                                          image_id=COCO_IMAGE_ID_RULE)
         mark_detector_dir(self.det_dir, self.name, 'hda-ssd DumpHDADetections', self.info,
                           files, state='complete')
         MMLogger.get_current_instance().info(
             f'hda detections {self.name!r} (allD.txt: camera, frame (1-based), x, y, w, h, '
-            'score):\n' + '\n'.join(lines) + f'\n  COCO-style results ({n_coco} boxes, '
+            'score):\n' + '\n'.join(lines) + f'\n  COCO-style results ({coco.count} boxes, '
             f'{COCO_IMAGE_ID_RULE}): {coco_path}')
         return {}
