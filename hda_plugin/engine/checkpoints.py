@@ -53,7 +53,13 @@ register_backend(ATOMIC_LOCAL_BACKEND, AtomicLocalBackend, force=True)
 
 def is_complete_checkpoint(path: str) -> bool:
     """True when ``path`` is a whole zip-format ``.pth`` (its central directory, written
-    last, is there and lists the pickle): a cut file fails this without being unpickled."""
+    last, is there and lists the pickle): a cut file fails this without being unpickled.
+
+    Only local files are checked: a remote path (``s3://...``, any ``://``) or a directory
+    (a DeepSpeed checkpoint) is trusted as it is, as MMEngine's ``find_latest_checkpoint``
+    does."""
+    if '://' in path or osp.isdir(path):
+        return True
     try:
         with zipfile.ZipFile(path) as z:
             return any(n.endswith('data.pkl') for n in z.namelist())
@@ -94,8 +100,9 @@ def _remove_partial_files(work_dir: str) -> None:
 
 def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     """What ``--resume`` (auto) continues from: the checkpoint ``last_checkpoint`` names
-    when it is complete; otherwise the newest complete checkpoint in ``work_dir``, saying
-    why; None when there is none. Leftovers of interrupted saves are removed."""
+    when it is complete (a remote path or a directory it names is taken unchecked);
+    otherwise the newest complete checkpoint in ``work_dir``, saying why; None when there
+    is none. Leftovers of interrupted saves are removed."""
     _remove_partial_files(work_dir)
     save_file = osp.join(work_dir, 'last_checkpoint')
     named = None

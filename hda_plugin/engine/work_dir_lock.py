@@ -21,6 +21,7 @@ import socket
 import sys
 import time
 from contextlib import contextmanager
+from typing import Optional
 
 from mmengine.logging import print_log
 
@@ -81,16 +82,29 @@ def _holder_of_locked(path: str) -> dict:
 def _acquire(work_dir: str, path: str, me: dict) -> int:
     """An open descriptor of ``path`` holding its ``flock``, with ``me`` written into it."""
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # whether this call created the file decides who owns it without flock
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            created = True
+        except FileExistsError:
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except FileNotFoundError:  # its holder removed it meanwhile: again
+                continue
+            created = False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise _in_use(work_dir, path, _holder_of_locked(path)) from None
         except OSError as e:
-            os.close(fd)
             if e.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
-                return _acquire_without_flock(work_dir, path, me, e)
+                if not created:
+                    os.close(fd)
+                return _acquire_without_flock(work_dir, path, me, e,
+                                              fd if created else None)
+            os.close(fd)
+            if created:
+                os.remove(path)
             raise
         try:
             same = os.stat(path).st_ino == os.fstat(fd).st_ino
@@ -115,17 +129,24 @@ def _acquire(work_dir: str, path: str, me: dict) -> int:
         return fd
 
 
-def _acquire_without_flock(work_dir: str, path: str, me: dict, why: OSError) -> int:
+def _acquire_without_flock(work_dir: str, path: str, me: dict, why: OSError,
+                           fd: Optional[int] = None) -> int:
     """Filesystems without file locks: the file's creation is the lock (``O_EXCL``), and a
     lock left behind is not taken over (nothing tells a dead holder from a live one
-    atomically there)."""
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
-    except FileExistsError:
-        raise _in_use(work_dir, path, _holder(path)) from None
+    atomically there). ``fd``: the file, when the caller has just created it (``O_EXCL``)."""
+    if fd is None:
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        except FileExistsError:
+            err = _in_use(work_dir, path, _holder_of_locked(path))
+            raise WorkDirInUseError(
+                f'{err} This filesystem has no file locks ({why.strerror}): the lock is the '
+                f'file itself, and one left by a killed run stays until deleted by hand.'
+            ) from None
     print_log(f'{path}: this filesystem has no file locks ({why.strerror}); the lock is the '
               'file itself, and a lock left by a killed run must be deleted by hand.',
               logger='current', level=30)
+    os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(me).encode('utf-8'), 0)
     return fd
 

@@ -58,6 +58,21 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
+def _fsync_dir(folder: str) -> None:
+    """Flushes ``folder``'s entries (a rename in it) to disk; a platform or filesystem that
+    refuses to open or fsync a folder is left as it is."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class AtomicWriter:
     """Base of the writers whose file appears under its name only when complete.
 
@@ -66,9 +81,9 @@ class AtomicWriter:
     :meth:`_discard_staged` (close without finishing, errors ignored) defaults to it.
 
     * :meth:`commit`: finishes and closes the staged file, flushes it to disk (``fsync``),
-      renames it to :attr:`path`. If any step fails the staged file is removed and the
-      error raised (an ``OSError`` as :class:`OutputWriteError`, naming :attr:`path`);
-      ``path`` is then as it was.
+      renames it to :attr:`path` and flushes the folder (the rename). If any step fails the
+      staged file is removed and the error raised (an ``OSError`` as
+      :class:`OutputWriteError`, naming :attr:`path`); ``path`` is then as it was.
     * :meth:`abort`: closes and removes the staged file; ``path`` is left as it was.
     * As a context manager: commits when the block ends, aborts when it raises.
 
@@ -98,6 +113,7 @@ class AtomicWriter:
                 self._close_staged()
                 _fsync(self.staged)
                 os.replace(self.staged, self.path)
+                _fsync_dir(osp.dirname(osp.abspath(self.path)))  # the rename survives power loss
         except BaseException:
             self.done = True
             self._drop()

@@ -17,6 +17,8 @@ __all__ = ['HDA_LAYOUT', 'HDA_CAMERAS', 'camera_id', 'camera_name', 'camera_dir_
            'hda_frame_of', 'RELEASE_DETECTOR_FOLDERS']
 
 _CAMERA_RE = re.compile(r'cam(?:era)?0*(\d+)', re.IGNORECASE)
+#: what :func:`camera_id` accepts, case as :data:`_CAMERA_RE`: ``17``, ``cam17``, ``Camera17``
+_CAMERA_ID_RE = re.compile(r'(?:cam(?:era)?)?(\d+)', re.IGNORECASE)
 _IMG_ID_RE = re.compile(r'^cam(\d+)_(\d+)$')
 
 #: Folders of a release, relative to its root. ``frames`` is written by
@@ -40,15 +42,12 @@ HDA_CAMERAS = (2, 17, 18, 19, 40, 50, 53, 54, 56, 57, 58, 59, 60)
 
 def camera_id(cam: Union[int, str]) -> int:
     """The camera number: ``17`` / ``'17'`` / ``'cam17'`` / ``'camera17'`` / ``'cam02'`` ->
-    ``17`` / ``2``. The one rule every camera argument goes through."""
-    s = str(cam)
-    for p in ('camera', 'cam'):
-        if s.startswith(p):
-            s = s[len(p):]
-            break
-    if not s.isdigit():
+    ``17`` / ``2``, in any case (``'Cam17'``, as :func:`camera_of` reads it). The one rule
+    every camera argument goes through."""
+    found = _CAMERA_ID_RE.fullmatch(str(cam))
+    if not found:
         raise ValueError(f'Camera id {cam!r} is not a number such as 17 or "cam17".')
-    return int(s)
+    return int(found.group(1))
 
 
 def camera_name(cam: Union[int, str]) -> str:

@@ -103,3 +103,31 @@ def test_a_lock_naming_another_host_is_not_taken_over(tmp_path):
         with work_dir_lock(str(tmp_path)):
             pass
     assert (tmp_path / LOCK_NAME).exists()
+
+
+def test_without_file_locks_the_file_is_the_lock(tmp_path, monkeypatch):
+    # a filesystem without flock (some NFS mounts): the run that creates the file holds it
+    import errno
+
+    import hda_plugin.engine.work_dir_lock as module
+
+    def no_flock(fd, op):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    said = []
+    monkeypatch.setattr(module.fcntl, 'flock', no_flock)
+    monkeypatch.setattr(module, 'print_log', lambda msg, **kw: said.append((msg, kw)))
+    work = str(tmp_path)
+    with work_dir_lock(work) as path:
+        assert json.load(open(path))['pid'] == os.getpid()
+        assert [kw['level'] for m, kw in said if 'has no file locks' in m] == [30]
+        with pytest.raises(WorkDirInUseError,
+                           match=f'in use by another training: process {os.getpid()} on '
+                                 f'{socket.gethostname()}.*has no file locks'):
+            with work_dir_lock(work):
+                pass
+        assert json.load(open(path))['pid'] == os.getpid()  # the refused run left it alone
+    assert not os.path.exists(path)  # no empty lock left behind
+    with work_dir_lock(work) as path:  # free again
+        assert json.load(open(path))['pid'] == os.getpid()
+    assert os.listdir(work) == []

@@ -13,11 +13,13 @@ from hda_plugin.fileio.hda_layout import (
     frame_filename,
     hda_frame_of,
     hda_img_id,
+    sample_camera,
     seq_filename,
 )
 
 
-@pytest.mark.parametrize('given', [17, '17', 'cam17', 'camera17', 'cam017'])
+@pytest.mark.parametrize('given', [17, '17', 'cam17', 'camera17', 'cam017', 'Cam17', 'CAM17',
+                                   'Camera17', 'CAMERA017'])
 def test_camera_ids(given):
     assert camera_id(given) == 17 and camera_name(given) == 'cam17'
 
@@ -32,6 +34,10 @@ def test_names_of_one_digit_cameras_and_frames():
     assert camera_of('/d/hda_frames/cam60/I00001.jpg') == 'cam60' and camera_of('x.jpg') == 'all'
     with pytest.raises(ValueError, match='not a number'):
         camera_id('left')
+    for bad in ('Cam', 'cam17x', 'xcam17', 'camcam17', ' 17', '-1'):
+        with pytest.raises(ValueError, match='not a number'):
+            camera_id(bad)
+    assert camera_id('Cam2') == 2 and camera_name(sample_camera(dict(camera='Cam17'))) == 'cam17'
     with pytest.raises(ValueError, match='not an HDADataset frame'):
         hda_frame_of(dict(img_id='img_1', img_path='img_1.jpg'))
 
