@@ -38,7 +38,14 @@ from hda_plugin.evaluation import (  # noqa: E402
     CaltechMetric,
     HDABenchmarkMetric,
 )
-from hda_plugin.fileio.alld import write_alld  # noqa: E402
+from hda_plugin.fileio.alld import alld_path, write_alld  # noqa: E402
+from hda_plugin.fileio.hda_layout import (  # noqa: E402
+    HDA_LAYOUT,
+    camera_name,
+    frame_filename,
+    hda_frame_of,
+    hda_img_id,
+)
 from hda_plugin.fileio.vbb import VbbAnnotation, dump_vbb  # noqa: E402
 
 
@@ -67,9 +74,9 @@ def make_data(n_images, n_dets, n_gts, seed=0):
         # version of this benchmark (same MR-2 for the same seed)
         vis = np.where(vis_rng.random(n_gts) < 0.5, np.inf, vis_rng.uniform(0.1, 1.0, n_gts))
         cam, frame = 17 + i % 10, i // 10 + 1
-        images.append((f'hda_frames/cam{cam}/I{frame:05d}.jpg', dets, scores,
-                       gts[~ignore], gts[ignore], vis[~ignore].astype(np.float32),
-                       f'cam{cam}_{frame:05d}'))
+        images.append((osp.join(HDA_LAYOUT['frames'], camera_name(cam), frame_filename(frame)),
+                       dets, scores, gts[~ignore], gts[ignore], vis[~ignore].astype(np.float32),
+                       hda_img_id(cam, frame)))
     return images
 
 
@@ -77,17 +84,17 @@ def write_release(root, images):
     """The images' persons as GtAnnotationsAll, and vbb files giving the frame counts."""
     by_cam = {}
     for path, _, _, gts, _, _, img_id in images:
-        cam, frame = int(img_id[3:5]), int(img_id[6:])
+        cam, frame = hda_frame_of(dict(img_id=img_id))
         by_cam.setdefault(cam, []).append((frame, gts))
-    os.makedirs(osp.join(root, 'hda_annotations'), exist_ok=True)
+    os.makedirs(osp.join(root, HDA_LAYOUT['ann']), exist_ok=True)
     for cam, items in by_cam.items():
-        with open(osp.join(root, 'hda_annotations', f'cam{cam:02d}.txt'), 'w') as f:
+        with open(osp.join(root, HDA_LAYOUT['ann'], f'{camera_name(cam)}.txt'), 'w') as f:
             f.write(dump_vbb(VbbAnnotation(n_frames=max(fr for fr, _ in items))))
         frames = np.concatenate([np.full(len(g), fr) for fr, g in items])
         boxes = np.concatenate([g for _, g in items]).astype(np.float64)
         boxes[:, 2:] -= boxes[:, :2]
-        write_alld(osp.join(root, 'hda_detections', 'GtAnnotationsAll', f'camera{cam:02d}',
-                            'Detections', 'allD.txt'), cam, frames, boxes, np.zeros(len(boxes)))
+        write_alld(alld_path(root, 'GtAnnotationsAll', cam), cam, frames, boxes,
+                   np.zeros(len(boxes)))
 
 
 def old_single_mr2(args):

@@ -105,7 +105,7 @@ class HDADataset(BaseDetDataset):
         self.ann_dir, self.img_dir = ann_dir, img_dir
         self.load_summary: 'OrderedDict[str, dict]' = OrderedDict()
         super().__init__(data_root=data_root, ann_file='', **kwargs)
-        # MissRateMetric(protocol='hda-benchmark') reads the release's frame counts and
+        # HDABenchmarkMetric reads the release's frame counts and
         # ground-truth files from here
         self._metainfo['data_root'] = self.data_root
 

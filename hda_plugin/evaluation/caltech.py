@@ -9,6 +9,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 from mmengine.logging import print_log
 
+from ..structures.anchors import PERSON_ASPECT
 from ..structures.boxes import resize_to_aspect
 from .functional import (
     REF_FPPI,
@@ -20,7 +21,7 @@ from .functional import (
     roc_curve,
     zero_miss_rate_warning,
 )
-from .protocols import CALTECH_MISS_RATE_FLOOR, HDA_BENCHMARK
+from .protocols import CALTECH_MISS_RATE_FLOOR
 
 __all__ = ['CaltechImage', 'CaltechEvaluation', 'setting_masks', 'evaluate_caltech',
            'cat_float']
@@ -89,7 +90,7 @@ def setting_masks(s: dict, is_person, gts, vis, det_heights):
     reg = is_person & (h >= h0) & (h < h1) & (vis >= v0) & (vis <= v1)
     if s['ar']:
         with np.errstate(divide='ignore', invalid='ignore'):
-            dev = np.abs((gts[:, 2] - gts[:, 0]) / h - HDA_BENCHMARK['aspect_ratio'])
+            dev = np.abs((gts[:, 2] - gts[:, 0]) / h - PERSON_ASPECT)
         reg &= np.sign(s['ar']) * dev < s['ar']
     return reg, (det_heights >= h0 / f) & (det_heights < h1 * f)
 

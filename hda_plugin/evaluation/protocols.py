@@ -21,6 +21,8 @@
 from collections import OrderedDict
 from typing import Optional, Sequence
 
+from ..structures.anchors import MIN_PERSON_HEIGHT, PERSON_ASPECT
+
 __all__ = ['HDA_BENCHMARK', 'HDA_BENCHMARK_RULES', 'hda_benchmark_title', 'CALTECH_SETTINGS',
            'CALTECH_MISS_RATE_FLOOR', 'DOLLAR_SETTINGS', 'caltech_setting']
 
@@ -31,8 +33,8 @@ INF = float('inf')
 HDA_BENCHMARK = dict(
     name='hda-benchmark',
     iou_thr=0.5,
-    aspect_ratio=0.41,
-    min_det_height=50 / 1.25,  # hr = [50 inf] .* [1/filter filter], filter 1.25
+    aspect_ratio=PERSON_ASPECT,  # 0.41
+    min_det_height=MIN_PERSON_HEIGHT,  # 40: hr = [50 inf] .* [1/filter filter], filter 1.25
     gt='GtAnnotationsAll',
     excluded_cameras=(2, ),
     # plotExps: score=exp(mean(log(score))) with no floor, so one reference point with a

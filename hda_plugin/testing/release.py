@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..fileio.hda_layout import HDA_LAYOUT, camera_id, camera_name
+from ..fileio.hda_layout import HDA_LAYOUT, camera_id, camera_name, seq_filename
 from ..fileio.seq import write_seq
 from ..fileio.vbb import VbbAnnotation, dump_vbb
 from .annotations import CROWD, to_vbb, union_box, visibility_states
@@ -187,7 +187,7 @@ def make_synthetic_hda(out_dir: str, cameras: Sequence[int] = DEFAULT_CAMERAS, f
         rng = np.random.RandomState([seed, cam])
         imgs, ann = render_camera(rng, w, h, frames) if person_heights is None else \
             render_small_people(rng, w, h, frames, person_heights)
-        write_seq(osp.join(seq_dir, f'camera{cam:02d}.seq'), imgs, codec='jpg',
+        write_seq(osp.join(seq_dir, seq_filename(cam)), imgs, codec='jpg',
                   padding=8 if i % 2 == 0 else 16, fps=5.0, quality=quality)
         ann.path = osp.join(ann_dir, f'{camera_name(cam)}.txt')
         with open(ann.path, 'w') as f:

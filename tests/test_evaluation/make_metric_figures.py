@@ -2,7 +2,8 @@
 record of the renovation that split ``MissRateMetric`` into one class per protocol.
 
     # the figures of the code before the renovation (its class names), committed:
-    PYTHONPATH=/tmp/h1_base python tests/test_evaluation/make_metric_figures.py \
+    git worktree add /tmp/before 65f7c66   # the commit before the renovation
+    PYTHONPATH=/tmp/before python tests/test_evaluation/make_metric_figures.py \
         tests/test_evaluation/data/metric_figures_before.json
     # the same inputs through today's classes (what test_metric_figures.py compares):
     python tests/test_evaluation/make_metric_figures.py figures_now.json

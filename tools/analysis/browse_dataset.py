@@ -30,6 +30,7 @@ from hda_plugin.evaluation.results import (
     load_results,
     metric_from_config,
 )
+from hda_plugin.fileio.hda_layout import camera_name
 from hda_plugin.utils import format_table
 from hda_plugin.utils.cli import add_cfg_options, config_from_args
 
@@ -84,7 +85,7 @@ def main():
     gt = load_ground_truth(cfg, split, None if args.results else args.cameras)
     by_cam = defaultdict(list)
     for path, g in gt.items():
-        if not args.cameras or g['camera'] in {f'cam{c:02d}' for c in args.cameras}:
+        if not args.cameras or g['camera'] in {camera_name(c) for c in args.cameras}:
             by_cam[g['camera']].append(path)
     if not by_cam:
         raise SystemExit(f'no image of cameras {args.cameras} in the {split} split of '
