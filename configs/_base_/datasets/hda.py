@@ -63,7 +63,7 @@ train_dataloader = dict(
             filter_cfg=dict(filter_empty_gt=True, min_size=32),
             pipeline=train_pipeline)))
 # The model's test pipeline with two HDA steps: LoadHDAAnnotations/PackHDADetInputs also
-# carry each person's visible fraction (vbb posv) to MissRateMetric's Occ settings.
+# carry each person's visible fraction (vbb posv) to CaltechMetric's Occ settings.
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
     dict(type='Resize', scale=(512, 512), keep_ratio=False),
