@@ -170,10 +170,11 @@ def main(argv=None) -> int:
     video_dir = osp.join(det_dir, 'videos') if args.video else None
     videos = [osp.join(video_dir, v) for v in video_names(sources)] if video_dir else \
         [None] * len(sources)
-    outputs = [alld_path(args.out_dir, name, s.camera) for s in sources] + \
-        [v for v in videos if v] + [osp.join(det_dir, f) for f in ('coco_results.json',
-                                                                     DETECTOR_MARKER)]
-    check_outputs(outputs, sources)  # never over an input, before any work
+    planned = [(alld_path(args.out_dir, name, s.camera), s) for s in sources] + \
+        [(v, s) for v, s in zip(videos, sources) if v] + \
+        [(osp.join(det_dir, f), None) for f in ('coco_results.json', DETECTOR_MARKER)]
+    # never over an input, never two inputs to one file: before any work
+    check_outputs([p for p, _ in planned], sources, [s for _, s in planned])
     lock = FolderLock(det_dir, hint=f'wait for it, stop it, or choose another --name than '
                       f'{name}')
     lock.acquire()
@@ -204,14 +205,16 @@ def _run(args, cfg, name, det_dir, sources, videos, video_dir) -> int:
         mark_detector_dir(det_dir, name, writer, info, files, state=state)
 
     record([], 'running')
-    coco = CocoWriter(osp.join(det_dir, 'coco_results.json'))
+    coco = None
     results, start = [], time.perf_counter()
     try:
+        coco = CocoWriter(osp.join(det_dir, 'coco_results.json'))
         for source, video in zip(sources, videos):
             results.append(runner.run_source(source, coco, video))
         coco.commit()
     except BaseException as e:
-        coco.abort()
+        if coco is not None:
+            coco.abort()
         if runner.failed is not None:
             results.append(runner.failed)
         code = 130 if isinstance(e, KeyboardInterrupt) else 143 if isinstance(

@@ -26,7 +26,8 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from .onnx_metadata import ONNX_META_KEY, OnnxMetadata
+from ..fileio.atomic import AtomicWriter
+from .onnx_metadata import ONNX_META_KEY, OnnxMetadata, baked_settings
 from .preprocess import Preprocessor
 
 __all__ = ['SSDOnnxModel', 'export_onnx', 'input_size_of', 'ONNX_OPSET']
@@ -85,10 +86,9 @@ class SSDOnnxModel(nn.Module):
         self.register_buffer('std', pre.std.reshape(1, 3, 1, 1).clone())
         self.bgr_to_rgb = bool(getattr(pre, '_channel_conversion', False))
         cfg = head.test_cfg
-        self.nms_pre = int(cfg.get('nms_pre', -1))
-        self.score_thr = float(cfg.get('score_thr', 0.0))
-        self.iou_thr = float(cfg['nms']['iou_threshold'])
-        self.max_per_img = int(cfg.get('max_per_img', 100))
+        baked = baked_settings(cfg)  # the rule the runtime checks a config with
+        self.nms_pre, self.score_thr = baked['nms_pre'], baked['score_thr']
+        self.iou_thr, self.max_per_img = baked['iou_thr'], baked['max_per_img']
         if cfg.get('min_bbox_size', -1) > 0:
             raise NotImplementedError('test_cfg.min_bbox_size > 0 is not exported.')
         w, h = input_size
@@ -106,6 +106,7 @@ class SSDOnnxModel(nn.Module):
                  checkpoint: Optional[str] = None) -> OnnxMetadata:
         """What the runtime needs besides the graph (stored in the ONNX metadata)."""
         mean = self.mean.reshape(3).tolist()
+        std = self.std.reshape(3).tolist()
         anchors = self.head.prior_generator.gen_base_anchors()[0]
         assigner = (getattr(self.head, 'train_cfg', None) or {}).get('assigner', {})
         return OnnxMetadata(
@@ -115,7 +116,8 @@ class SSDOnnxModel(nn.Module):
             pos_iou_thr=float(assigner.get('pos_iou_thr', 0.5)),
             smallest_anchors=torch.stack([anchors[:, 2] - anchors[:, 0],
                                           anchors[:, 3] - anchors[:, 1]], 1).tolist(),
-            config=config, checkpoint=checkpoint)
+            config=config, checkpoint=checkpoint,
+            norm_std_bgr=std[::-1] if self.bgr_to_rgb else std)
 
     def _decode(self, priors: torch.Tensor, deltas: torch.Tensor, img_shape: torch.Tensor):
         """The head's ``DeltaXYWHBBoxCoder`` on ``(N, k, 4)`` priors and deltas, clipped to
@@ -169,31 +171,44 @@ class SSDOnnxModel(nn.Module):
         return boxes[b_idx, k_idx], scores[b_idx, c_idx, k_idx], c_idx, b_idx
 
 
+class _StagedExport(AtomicWriter):
+    """The ``.onnx`` written by the exporter under its staged name (``<out>.part<pid>``),
+    renamed over ``out_file`` by :meth:`commit` once complete and checked."""
+
+    def _close_staged(self) -> None:
+        pass  # torch.onnx.export and onnx.save close the file they write
+
+
 def export_onnx(detector: nn.Module, out_file: str, input_size: Tuple[int, int],
                 batch: int = 1, config: Optional[str] = None,
                 checkpoint: Optional[str] = None) -> OnnxMetadata:
     """Writes ``out_file`` (checked with ``onnx.checker``) with its :class:`OnnxMetadata`
-    (``config`` and ``checkpoint`` recorded as provenance); returns the metadata."""
+    (``config`` and ``checkpoint`` recorded as provenance); returns the metadata.
+
+    The graph is exported, given its metadata, checked and saved under the staged name
+    ``out_file.part<pid>``, then renamed over ``out_file``: an exception or a kill midway
+    leaves an earlier ``out_file`` as it was (and, on an exception, no staged file)."""
     from ..utils.extras import require
     onnx = require('onnx', 'deploy', 'ONNX export (tools/deployment/export_onnx.py)')
     wrapper = SSDOnnxModel(detector.eval(), input_size).eval()
     w, h = wrapper.input_size
     images = torch.rand(batch, 3, h, w) * 255
     shapes = torch.tensor([[h, w]] * batch, dtype=torch.float32)
-    with torch.no_grad():
-        torch.onnx.export(
-            wrapper, (images, shapes), out_file, dynamo=False, opset_version=ONNX_OPSET,
-            input_names=['images', 'img_shape'],
-            output_names=['boxes', 'scores', 'labels', 'batch_index'],
-            dynamic_axes=dict(images={0: 'batch'}, img_shape={0: 'batch'},
-                              boxes={0: 'detections'}, scores={0: 'detections'},
-                              labels={0: 'detections'}, batch_index={0: 'detections'}))
-    model = onnx.load(out_file)
-    meta = wrapper.metadata(config, checkpoint)
-    entry = model.metadata_props.add()
-    entry.key, entry.value = ONNX_META_KEY, meta.to_json()
-    onnx.checker.check_model(model, full_check=True)
-    onnx.save(model, out_file)
+    with _StagedExport(out_file) as staged:
+        with torch.no_grad():
+            torch.onnx.export(
+                wrapper, (images, shapes), staged.staged, dynamo=False,
+                opset_version=ONNX_OPSET, input_names=['images', 'img_shape'],
+                output_names=['boxes', 'scores', 'labels', 'batch_index'],
+                dynamic_axes=dict(images={0: 'batch'}, img_shape={0: 'batch'},
+                                  boxes={0: 'detections'}, scores={0: 'detections'},
+                                  labels={0: 'detections'}, batch_index={0: 'detections'}))
+        model = onnx.load(staged.staged)
+        meta = wrapper.metadata(config, checkpoint)
+        entry = model.metadata_props.add()
+        entry.key, entry.value = ONNX_META_KEY, meta.to_json()
+        onnx.checker.check_model(model, full_check=True)
+        onnx.save(model, staged.staged)
     return meta
 
 

@@ -10,13 +10,12 @@ call reports its time split into ``model`` (network) and ``nms`` (anchor decodin
 filtering and NMS).
 """
 import copy
-import os.path as osp
 import time
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..deployment.onnx_metadata import OnnxMetadata
+from ..deployment.onnx_metadata import OnnxMetadata, config_settings
 from ..deployment.preprocess import Preprocessor
 from ..structures import Detections
 
@@ -145,26 +144,31 @@ class OnnxRuntimeBackend:
         self.preprocess = Preprocessor(cfg)
 
     def _check_config(self, onnx_file: str, cfg, config: Optional[str]) -> None:
-        """The graph was exported for this config: the same input size (a graph exported
-        at 640x448 fed 320x224 frames padded into it scored MR-2 61.3 % instead of 49.8 %
-        without a word) and, where the record names it, a config file of the same name."""
+        """The graph was exported with this config's settings, those it bakes in: the input
+        size (a graph exported at 640x448 fed 320x224 frames padded into it scored MR-2
+        61.3 % instead of 49.8 % without a word), ``test_cfg``'s ``score_thr``, NMS
+        ``iou_threshold``, ``nms_pre`` and ``max_per_img``, and the normalisation (mean,
+        the pad value, and std). A ``--cfg-options model.test_cfg...`` would otherwise be
+        ignored in silence. The config's file name is not compared: a renamed copy of the
+        same config is the same config."""
         from ..deployment.onnx_export import input_size_of  # imports torch
         mine = tuple(int(v) for v in input_size_of(cfg))
+        what = config or 'the config given'
         where = f' (from {self.meta.config})' if self.meta.config else ''
+        fix = ('Run it with the config (and --cfg-options) it was exported from, or export it '
+               'again from this one (tools/deployment/export_onnx.py CONFIG CKPT OUT.onnx, '
+               'with the same --cfg-options).')
         if tuple(self.meta.input_size) != mine:
             raise ValueError(
                 f'{onnx_file} was exported for a {self.meta.input_size[0]}x'
-                f'{self.meta.input_size[1]} input{where}, but {config or "the config given"} '
-                f'feeds the network {mine[0]}x{mine[1]}: its detections would not be the '
-                'model\'s. Run it with the config (and --cfg-options) it was exported from, '
-                'or export it again from this one (tools/deployment/export_onnx.py CONFIG '
-                'CKPT OUT.onnx).')
-        if self.meta.config and config and \
-                osp.basename(self.meta.config) != osp.basename(config):
+                f'{self.meta.input_size[1]} input{where}, but {what} feeds the network '
+                f'{mine[0]}x{mine[1]}: its detections would not be the model\'s. ' + fix)
+        differ = self.meta.mismatches(config_settings(cfg))
+        if differ:
             raise ValueError(
-                f'{onnx_file} was exported from the config {self.meta.config}, not from '
-                f'{config}: run it with the config it was exported from (its test pipeline '
-                'and test_cfg are in the graph), or export it again from this one.')
+                f'{onnx_file} was exported{where} with settings that differ from {what}\'s, '
+                'and they are inside the graph (the config\'s would be ignored): '
+                + '; '.join(differ) + '. ' + fix)
 
     def __call__(self, inputs: list, samples: list, times: Dict[str, float]) -> List[Detections]:
         start = time.perf_counter()
@@ -177,8 +181,8 @@ class OnnxRuntimeBackend:
             if h > self.input_h or w > self.input_w:
                 raise ValueError(
                     f'A preprocessed image of {w}x{h} is larger than the ONNX input '
-                    f'{self.input_w}x{self.input_h}: export with --input-size {w} {h} or '
-                    'larger (the config\'s test Resize scale).')
+                    f'{self.input_w}x{self.input_h}: export the graph from a config whose '
+                    'test Resize scale is this size or larger.')
             batch[i, :, :h, :w] = x.numpy()
             shapes[i] = s.metainfo['img_shape'][:2]
         t0 = time.perf_counter()

@@ -79,10 +79,32 @@ def video_names(sources: Sequence[FrameSource]) -> List[str]:
     return out
 
 
-def check_outputs(outputs: Sequence[str], sources: Sequence[FrameSource]) -> None:
+def check_outputs(outputs: Sequence[str], sources: Sequence[FrameSource],
+                  writers: Optional[Sequence[Optional[FrameSource]]] = None) -> None:
     """Refuses, before any work, an output path that resolves (real paths: links followed;
     hard links by device and inode) to a file an input reads, or to something that is not
-    a regular file, naming both."""
+    a regular file, naming both; and two outputs that resolve to one file (two inputs of
+    one camera: the second ``allD.txt`` would replace the first while the COCO file kept
+    the rows of both), naming the inputs (``writers[i]`` writes ``outputs[i]``; None: the
+    run's own files) and the file."""
+    writers = list(writers) if writers is not None else [None] * len(outputs)
+    if len(writers) != len(outputs):
+        raise ValueError(f'{len(writers)} writers for {len(outputs)} outputs.')
+    planned: Dict[str, int] = {}
+    for i, out in enumerate(outputs):
+        j = planned.setdefault(osp.normcase(osp.realpath(out)), i)
+        if j == i:
+            continue
+        a, b = writers[j], writers[i]
+        who = ' and '.join(w.path for w in (a, b) if w is not None) or 'this run'
+        cam = f"{b.camera}'s " if b is not None and a is not None and a.camera == b.camera \
+            else ''
+        also = f' (as {out})' if outputs[j] != out else ''
+        raise ValueError(
+            f'{who} both write {cam}{osp.basename(outputs[j])}: {outputs[j]}{also}; the '
+            'second would replace the first while coco_results.json kept the rows of both. '
+            'Give one input per camera in a run: run the others under a different --name '
+            '(each detector folder holds one allD.txt per camera), or under another --camera.')
     inputs, inodes = {}, {}
     for s in sources:
         for f in s.input_files():
@@ -107,6 +129,7 @@ def check_outputs(outputs: Sequence[str], sources: Sequence[FrameSource]) -> Non
             raise ValueError(f'{out} exists and is not a file hda-ssd writes (a folder, a '
                              'device or a dangling link): move it, or choose another '
                              '--out-dir or --name.')
+
 
 #: The stages the summary splits time into.
 STAGES = ('decode', 'preprocess', 'model', 'nms', 'write')
@@ -190,6 +213,7 @@ class InferenceRunner:
         self._resize = backend.preprocess.resize
         self._input_wh = backend.input_size()
         self._plans: Dict[tuple, TilePlan] = {}
+        self._written: Dict[str, str] = {}  # allD.txt files committed (real path: input)
 
     def plan(self, w: int, h: int) -> TilePlan:
         key = (w, h)
@@ -224,8 +248,7 @@ class InferenceRunner:
             d = outs[k] if n == 1 else merge_tiles(outs[k], outs[k + 1:k + n], p, self.iou_thr,
                                                     self.max_per_img)
             if self.score_thr is not None:
-                keep = d.scores >= self.score_thr
-                d = Detections(d.boxes[keep], d.scores[keep], d.labels[keep])
+                d = d.select(d.scores >= self.score_thr)
             dets.append(d)
             k += n
         t['nms'] += time.perf_counter() - t0
@@ -244,6 +267,12 @@ class InferenceRunner:
         res = SourceResult(source)
         cam = camera_id(source.camera)
         res.alld_path = path = alld_path(self.out_dir, self.name, cam)
+        earlier = self._written.get(osp.realpath(path))
+        if earlier is not None:  # tools/infer.py refuses it before any work (check_outputs)
+            raise ValueError(
+                f'{earlier} and {source.path} both write {source.camera}\'s allD.txt: {path}; '
+                'the second would replace the first while the COCO file kept the rows of '
+                'both. Run one of them under a different name (--name).')
         if self.video_dir and video_path is None:
             video_path = osp.join(self.video_dir, video_names([source])[0])
         res.video_path = video_path
@@ -306,6 +335,7 @@ class InferenceRunner:
             # The input ended, or stopped at a frame defect: what came before is committed;
             # a video without a frame is dropped (container closed, staged file removed).
             alld.commit()
+            self._written[osp.realpath(path)] = source.path
             res.files.append(path)
             if video is not None:
                 if video.frames:

@@ -16,6 +16,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..fileio.hda_layout import HDA_LAYOUT, camera_name, camera_of, seq_filename
+from ..fileio.jpeg import encoded_shape, is_jpeg
 from ..fileio.seq import SeqFormatError, SeqReader
 from ..utils.extras import require
 
@@ -180,9 +181,10 @@ class ImageSource(FrameSource):
                  max_mpx: float = MAX_FRAME_MPX):
         super().__init__(path, camera, declared=len(files))
         self.files, self.skip_bad, self.max_mpx = list(files), skip_bad, max_mpx
-        size = _image_size(self.files[0]) if self.files else None
-        if size is not None:  # the first image before any model loads; each one as read
-            check_frame_pixels(self.files[0], *size, max_mpx, 'the first image is a frame')
+        if self.files:  # the first image before any model loads; each one as read
+            size = _image_size(self.files[0])
+            if size is not None:
+                check_frame_pixels(self.files[0], *size, max_mpx, 'the first image is a frame')
         stems = [osp.splitext(osp.basename(f))[0] for f in self.files]
         found = [_HDA_FRAME_RE.match(s) for s in stems]
         self.indices = [int(m.group(1)) for m in found] if all(found) else \
@@ -191,9 +193,9 @@ class ImageSource(FrameSource):
     def __iter__(self) -> Iterator[Frame]:
         import cv2
         for index, f in zip(self.indices, self.files):
-            size = _image_size(f)
             try:
-                if size is not None:  # from the header: nothing decoded yet
+                size = _image_size(f)  # from the header: nothing decoded yet
+                if size is not None:
                     check_frame_pixels(f, *size, self.max_mpx, f'frame {index} is an image')
             except ValueError as e:
                 if self.skip_bad:
@@ -216,14 +218,50 @@ class ImageSource(FrameSource):
         return list(self.files)
 
 
+#: Bytes of an image read for its header: PNG's IHDR is in the first 24; a JPEG's SOF
+#: follows its APP segments (EXIF, ICC), usually within this; beyond, the whole file is read.
+_HEADER_BYTES = 1 << 16
+
+
 def _image_size(path: str) -> Optional[Tuple[int, int]]:
-    """``(w, h)`` from an image file's header (Pillow reads no pixels), None when Pillow
-    cannot tell (OpenCV then decides whether the file is an image)."""
+    """``(w, h)`` an image file declares, nothing decoded: JPEG and PNG from their headers
+    (:func:`~hda_plugin.fileio.jpeg.encoded_shape`), other formats through Pillow (which
+    reads no pixels either); None when the header does not tell (OpenCV then decides
+    whether the file is an image).
+
+    Raises:
+        ValueError: Pillow refuses the image as a decompression bomb (more than twice
+            ``PIL.Image.MAX_IMAGE_PIXELS``): far above any frame, refused naming the file
+            (an unknown size must never skip the ``--max-pixels`` check).
+    """
     try:
-        from PIL import Image
+        with open(path, 'rb') as f:
+            head = f.read(_HEADER_BYTES)
+            if is_jpeg(head) and len(head) == _HEADER_BYTES:
+                try:
+                    shape = encoded_shape(head)
+                except ValueError:  # the SOF lies beyond the bytes read
+                    shape = encoded_shape(head + f.read())
+                return (shape[1], shape[0]) if shape else None
+    except (OSError, ValueError):
+        return None  # unreadable, or a header that does not parse: cv2's error names it
+    try:
+        shape = encoded_shape(head)
+    except ValueError:
+        return None
+    if shape is not None:
+        return shape[1], shape[0]
+    from PIL import Image
+    try:
         with Image.open(path) as im:
             return im.size
-    except Exception:
+    except Image.DecompressionBombError as e:
+        raise ValueError(
+            f'{path}: refused before decoding: Pillow reads its header as a decompression '
+            f'bomb ({e}), far above any camera frame (HDA\'s largest is 2560x1600, 4.1 Mpx). '
+            'If the image is real, convert it to PNG or JPEG, whose size hda-ssd reads from '
+            'the header and checks against --max-pixels.') from None
+    except Exception:  # not an image Pillow knows, truncated, ...: cv2 decides
         return None
 
 
@@ -291,10 +329,5 @@ def open_inputs(inputs: Sequence[str], cameras: Optional[Sequence[str]] = None,
     if cameras and not any(osp.isdir(osp.join(p, HDA_LAYOUT['seq'])) for p in inputs):
         raise ValueError('--cameras selects cameras of an HDA release root; no INPUT is one. '
                          'Use --camera N to name the camera of a file.')
-    seen = {}
-    for s in sources:
-        if s.camera in seen:
-            raise ValueError(f'{seen[s.camera]} and {s.path} both write {s.camera}\'s '
-                             'allD.txt: give one input per camera (or --camera for each run).')
-        seen[s.camera] = s.path
+    # two inputs of one camera are refused by runner.check_outputs, naming the allD.txt
     return sources

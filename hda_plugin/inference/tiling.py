@@ -139,7 +139,7 @@ def merge_tiles(whole: Detections, tiles: Sequence[Detections], plan: TilePlan,
     scores = np.concatenate([d.scores for d in dets]).astype(np.float32)
     labels = np.concatenate([d.labels for d in dets]).astype(np.int64)
     keep = capped_nms(boxes, scores, labels, iou_thr, max_per_img)
-    return Detections(boxes[keep], scores[keep], labels[keep])
+    return Detections(boxes, scores, labels).select(keep)
 
 
 def _classwise_nms(boxes: np.ndarray, labels: np.ndarray, iou_thr: float) -> np.ndarray:

@@ -2,7 +2,9 @@
 within 1 px, scores within 1e-4, the same count above the threshold (the demo model, and
 SSD-512 VGG16 at a shrunk input); the metadata record both sides share."""
 import collections
+import os
 import os.path as osp
+import re
 import sys
 
 import numpy as np
@@ -135,3 +137,68 @@ def test_metadata_round_trip_and_errors_name_the_file():
         OnnxMetadata.from_json('{', 'm.onnx')
     with pytest.raises(ValueError, match='m.onnx: no .hda_ssd. metadata'):
         OnnxMetadata.from_metadata_map({}, 'm.onnx')
+
+
+@pytest.fixture(scope='module')
+def demo_onnx(demo_checkpoint, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('demo_onnx') / 'demo.onnx')
+    assert export_onnx.main([DEMO_CFG, demo_checkpoint, out]) == 0
+    return out
+
+
+def test_failed_export_leaves_the_earlier_file(demo_onnx, demo_checkpoint, tmp_path,
+                                               monkeypatch):
+    """Exported, given its metadata and checked under the staged name: a failure (here in
+    the checker) leaves the earlier .onnx byte for byte, and no staged file."""
+    import shutil
+    out = str(tmp_path / 'model.onnx')
+    shutil.copy(demo_onnx, out)
+    before = open(out, 'rb').read()
+
+    def broken(*a, **k):
+        raise onnx.checker.ValidationError('injected checker failure')
+    monkeypatch.setattr(onnx.checker, 'check_model', broken)
+    with pytest.raises(onnx.checker.ValidationError, match='injected'):
+        export_onnx.main([DEMO_CFG, demo_checkpoint, out])
+    assert open(out, 'rb').read() == before
+    assert sorted(os.listdir(tmp_path)) == ['model.onnx']
+
+
+def _renamed_config(tmp_path, name='my_renamed_detector.py'):
+    """The demo config under another file name (everything inherited)."""
+    path = tmp_path / name
+    path.write_text(f'_base_ = {DEMO_CFG!r}\n')
+    return str(path)
+
+
+def test_onnx_checked_by_settings_not_config_name(demo_onnx, tmp_path):
+    from hda_plugin.utils.config import load_config
+    renamed = _renamed_config(tmp_path)
+    # a renamed copy of the config it was exported from: accepted
+    backend = OnnxRuntimeBackend(load_config(renamed), demo_onnx, config=renamed)
+    assert backend.meta.config == DEMO_CFG
+    assert backend.meta.norm_std_bgr is not None
+    # the same name, another test_cfg (what --cfg-options model.test_cfg... gives): refused
+    cfg = load_config(DEMO_CFG, {'model.test_cfg.score_thr': 0.5,
+                                 'model.test_cfg.nms.iou_threshold': 0.6})
+    with pytest.raises(ValueError, match=rf'{re.escape(demo_onnx)} was exported \(from '
+                       rf'{re.escape(DEMO_CFG)}\) with settings that differ from '
+                       rf"{re.escape(DEMO_CFG)}'s.*score_thr: graph 0\.02, config 0\.5; "
+                       r'iou_thr: graph 0\.45, config 0\.6\. .*export it again'):
+        OnnxRuntimeBackend(cfg, demo_onnx, config=DEMO_CFG)
+    for opt, field in (({'model.test_cfg.max_per_img': 7}, 'max_per_img: graph 200, config 7'),
+                       ({'model.test_cfg.nms_pre': 10}, 'nms_pre: graph 1000, config 10'),
+                       ({'model.data_preprocessor.mean': [0, 0, 0]}, 'pad_value_bgr: graph'),
+                       ({'model.data_preprocessor.std': [1, 1, 1]}, 'norm_std_bgr: graph')):
+        with pytest.raises(ValueError, match=re.escape(field)):
+            OnnxRuntimeBackend(load_config(DEMO_CFG, opt), demo_onnx, config=DEMO_CFG)
+    # through the tool: --cfg-options model.test_cfg.score_thr is not ignored in silence
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import cv2
+    import infer
+    (tmp_path / 'cam17').mkdir()
+    cv2.imwrite(str(tmp_path / 'cam17' / 'I00001.png'), np.zeros((48, 64, 3), np.uint8))
+    with pytest.raises(ValueError, match='score_thr: graph 0.02, config 0.5'):
+        infer.main([DEMO_CFG, demo_onnx, str(tmp_path / 'cam17'), '--out-dir',
+                    str(tmp_path / 'o'), '--no-progress',
+                    '--backend', 'onnxruntime', '--cfg-options', 'model.test_cfg.score_thr=0.5'])

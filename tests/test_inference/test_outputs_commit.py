@@ -403,7 +403,12 @@ def demo_onnx_640(demo_checkpoint, tmp_path_factory):
     sys.path.insert(0, osp.join(ROOT, 'tools', 'deployment'))
     import export_onnx
     out = str(tmp_path_factory.mktemp('onnx') / 'demo640.onnx')
-    assert export_onnx.main([DEMO_CFG, demo_checkpoint, out, '--input-size', '640', '448']) == 0
+    with pytest.raises(ValueError, match=r'--input-size 640 448: the config feeds the network '
+                       r'320x224 .*Resize.scale="\(640,448\)"'):
+        export_onnx.main([DEMO_CFG, demo_checkpoint, out, '--input-size', '640', '448'])
+    assert not osp.exists(out)
+    assert export_onnx.main([DEMO_CFG, demo_checkpoint, out, '--cfg-options',
+                             'test_dataloader.dataset.pipeline.Resize.scale=(640,448)']) == 0
     return out
 
 
@@ -417,7 +422,7 @@ def test_onnx_graph_checked_against_the_config(demo_onnx_640, tmp_path):
     with pytest.raises(ValueError, match=rf'{re.escape(demo_onnx_640)} was exported for a '
                        rf'640x448 input .*but {re.escape(DEMO_CFG)} feeds the network 320x224'):
         OnnxRuntimeBackend(cfg, demo_onnx_640, config=DEMO_CFG)
-    # the right size, but the record names another config
+    # the right size, another config file's name: the settings decide, not the name
     m = onnx.load(demo_onnx_640)
     for p in m.metadata_props:
         if p.key == ONNX_META_KEY:
@@ -426,6 +431,94 @@ def test_onnx_graph_checked_against_the_config(demo_onnx_640, tmp_path):
             p.value = json.dumps(d)
     other = str(tmp_path / 'other.onnx')
     onnx.save(m, other)
-    with pytest.raises(ValueError, match=r'exported from the config configs/other_model.py, '
-                       f'not from {re.escape(DEMO_CFG)}'):
-        OnnxRuntimeBackend(cfg, other, config=DEMO_CFG)
+    assert OnnxRuntimeBackend(cfg, other, config=DEMO_CFG).meta.config == \
+        'configs/other_model.py'
+
+
+def test_png_header_bomb_refused_naming_the_file(tmp_path, monkeypatch):
+    """A PNG whose IHDR says 20000x20000 (400 Mpx; Pillow's DecompressionBombError, once
+    read as 'size unknown') is refused by its header, before cv2 decodes anything."""
+    import zlib
+
+    from hda_plugin.inference.sources import FrameSourceError, ImageSource
+    d = tmp_path / 'cam17'
+    d.mkdir()
+    ihdr = struct.pack('>IIBBBBB', 20000, 20000, 8, 2, 0, 0, 0)
+    bomb = (b'\x89PNG\r\n\x1a\n' + struct.pack('>I', 13) + b'IHDR' + ihdr
+            + struct.pack('>I', zlib.crc32(b'IHDR' + ihdr)) + b'\0' * 64)
+    (d / 'I00001.png').write_bytes(bomb)
+    imread = cv2.imread
+    monkeypatch.setattr(cv2, 'imread', lambda f, *a: pytest.fail(f'decoded {f}')
+                        if 'cam17' in f else imread(f, *a))
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=rf'{re.escape(str(d))}/I00001.png: the first image '
+                       r'is a frame of 20000x20000 pixels \(400.0 Mpx\), above the limit'):
+        ImageSource(str(d), 'cam17', [str(d / 'I00001.png')])
+    # as a later frame of a folder: the input stops naming it, or --skip-bad lists it
+    good = _frames(tmp_path / 'ok', 1, cam=19)
+    files = [osp.join(good, 'I00001.png'), str(d / 'I00001.png')]
+    src = ImageSource(str(d), 'cam17', files)
+    with pytest.raises(FrameSourceError, match=r'cam17/I00001.png: frame 1 is an image of '
+                       r'20000x20000 pixels'):
+        list(src)
+    src = ImageSource(str(d), 'cam17', files, skip_bad=True)
+    assert len(list(src)) == 1 and '20000x20000' in src.skipped[0]
+    assert time.perf_counter() - t0 < 5
+    # a format Pillow reads (BMP) above its own bomb limit: refused naming the file
+    bmp = tmp_path / 'cam18' / 'I00001.bmp'
+    bmp.parent.mkdir()
+    bmp.write_bytes(b'BM' + struct.pack('<IHHI', 54 + 64, 0, 0, 54)
+                    + struct.pack('<IiiHHIIiiII', 40, 20000, 20000, 1, 24, 0, 0, 0, 0, 0, 0)
+                    + b'\0' * 64)
+    with pytest.raises(ValueError, match=rf'{re.escape(str(bmp))}: refused before decoding: '
+                       r'Pillow reads its header as a decompression bomb'):
+        ImageSource(str(bmp.parent), 'cam18', [str(bmp)])
+
+
+def test_two_inputs_of_one_camera_refused_before_any_work(tmp_path, monkeypatch):
+    """``--camera 17 a b``, or a release root plus its own camera17.seq: one allD.txt for
+    two inputs (the second commit replaced the first, the COCO file kept both)."""
+    monkeypatch.setattr(infer, 'build_backend', lambda *a, **k: pytest.fail('model loaded'))
+    a, b = _frames(tmp_path, 2, name='a'), _frames(tmp_path, 2, name='b')
+    out = str(tmp_path / 'out')
+    alld = _alld(out, 'Det')
+    with pytest.raises(ValueError, match=rf'{re.escape(a)} and {re.escape(b)} both write '
+                       rf"cam17's allD.txt: {re.escape(alld)}; .*different --name"):
+        _run(tmp_path, [a, b], out, '--name', 'Det', '--camera', '17')
+    assert not osp.exists(osp.join(out, 'hda_detections', 'Det', 'hda-ssd.json'))
+    # the check itself: by real path (a folder reached through a link is the same file)
+    from hda_plugin.inference.runner import check_outputs
+    from hda_plugin.inference.sources import open_inputs
+    srcs = open_inputs([a, b], camera='17')
+    os.makedirs(osp.join(out, 'hda_detections', 'Det'))
+    os.symlink(osp.join(out, 'hda_detections', 'Det'), osp.join(out, 'alias'))
+    other = osp.join(out, 'alias', 'camera17', 'Detections', 'allD.txt')
+    with pytest.raises(ValueError, match=rf'both write .*allD.txt: {re.escape(alld)} \(as '
+                       rf'{re.escape(other)}\)'):
+        check_outputs([alld, other], srcs, srcs)
+    check_outputs([alld, _alld(out, 'Det', 18)], srcs, srcs)
+    # the runner refuses it too (an API caller without check_outputs)
+    from hda_plugin.fileio.coco_results import CocoWriter
+    from hda_plugin.inference import InferenceRunner
+    runner = InferenceRunner(FakeBackend(), out, 'Det', tile='off', progress=False)
+    coco = CocoWriter(str(tmp_path / 'c.json'))
+    runner.run_source(srcs[0], coco)
+    before = open(alld, 'rb').read()
+    with pytest.raises(ValueError, match=rf"{re.escape(a)} and {re.escape(b)} both write "
+                       "cam17's allD.txt"):
+        runner.run_source(srcs[1], coco)
+    coco.abort()
+    assert open(alld, 'rb').read() == before
+
+
+def test_coco_writer_failure_recorded_as_failed(tmp_path, monkeypatch):
+    _fake(monkeypatch)
+    imgs, out = _frames(tmp_path, 2), str(tmp_path / 'out')
+
+    def broken(path):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(infer, 'CocoWriter', broken)
+    with pytest.raises(OSError, match='No space left'):
+        _run(tmp_path, [imgs], out, '--name', 'Det')
+    rec = json.load(open(osp.join(out, 'hda_detections', 'Det', 'hda-ssd.json')))
+    assert rec['state'].startswith('failed: OSError') and 'No space left' in rec['state']

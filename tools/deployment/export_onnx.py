@@ -28,10 +28,34 @@ def parse_args(argv=None):
     p.add_argument('checkpoint')
     p.add_argument('out', help='the .onnx file to write')
     p.add_argument('--input-size', nargs=2, type=int, metavar=('W', 'H'),
-                   help='network input (default: the config\'s test Resize scale, padded to '
-                   'the preprocessor\'s pad_size_divisor)')
+                   help='network input: needed only where the config\'s test pipeline has no '
+                   'Resize scale; otherwise it must equal that scale (padded to the '
+                   'preprocessor\'s pad_size_divisor): set another size with --cfg-options '
+                   'test_dataloader.dataset.pipeline.Resize.scale="(W,H)"')
     add_cfg_options(p)
     return p.parse_args(argv)
+
+
+def _input_size(cfg, given):
+    """The config's input size; ``--input-size`` only where the config has none, or equal
+    to it: a graph of another size would be refused by tools/infer.py with this config
+    (the runtime checks the graph's size against the config's), so the size is set in the
+    config, where both read it."""
+    try:
+        mine = tuple(input_size_of(cfg))
+    except ValueError:
+        if given:
+            return tuple(given)
+        raise
+    if given and tuple(given) != mine:
+        raise ValueError(
+            f'--input-size {given[0]} {given[1]}: the config feeds the network '
+            f'{mine[0]}x{mine[1]} (its test Resize scale, padded to the preprocessor\'s '
+            'pad_size_divisor), and tools/infer.py checks the graph against the config it '
+            'runs with. Set the size in the config instead, for the export and the runs: '
+            '--cfg-options test_dataloader.dataset.pipeline.Resize.scale='
+            f'"({given[0]},{given[1]})" (here and in tools/infer.py).')
+    return mine
 
 
 def main(argv=None) -> int:
@@ -41,7 +65,7 @@ def main(argv=None) -> int:
     cfg = config_from_args(args)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'{args.checkpoint} does not exist.')
-    size = tuple(args.input_size) if args.input_size else input_size_of(cfg)
+    size = _input_size(cfg, args.input_size)
     backend = PyTorchBackend(cfg, args.checkpoint, 'cpu')
     meta = export_onnx(backend.model, args.out, size, config=args.config,
                        checkpoint=args.checkpoint)
