@@ -27,7 +27,6 @@ pip install 'hda-ssd[infer]' installs all three (or [video], [tile], [deploy] al
 """
 import argparse
 import os.path as osp
-import signal
 import sys
 import time
 
@@ -56,14 +55,12 @@ from hda_plugin.inference.sources import MAX_FRAME_MPX  # noqa: E402
 from hda_plugin.inference.tiling import MAX_TILES  # noqa: E402
 from hda_plugin.structures import MIN_PERSON_HEIGHT  # noqa: E402
 from hda_plugin.utils.cli import add_cfg_options, config_from_args  # noqa: E402
+from hda_plugin.utils.signals import sigterm_raises  # noqa: E402
 
 
 class Terminated(BaseException):
     """SIGTERM, raised where the process is so that the staged files are removed."""
 
-
-def _on_sigterm(signum, frame):
-    raise Terminated('SIGTERM')
 
 
 def _typed(option, fn):
@@ -178,11 +175,10 @@ def main(argv=None) -> int:
     lock = FolderLock(det_dir, hint=f'wait for it, stop it, or choose another --name than '
                       f'{name}')
     lock.acquire()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return _run(args, cfg, name, det_dir, sources, videos, video_dir)
+        with sigterm_raises(lambda: Terminated('SIGTERM')):
+            return _run(args, cfg, name, det_dir, sources, videos, video_dir)
     finally:
-        signal.signal(signal.SIGTERM, previous)
         lock.release()
 
 

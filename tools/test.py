@@ -7,7 +7,6 @@
 """
 import argparse
 import os.path as osp
-import signal
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
@@ -23,6 +22,7 @@ from hda_plugin.evaluation import DumpHDADetections
 from hda_plugin.fileio.alld import check_detector_dir
 from hda_plugin.utils import inner_dataset_cfg
 from hda_plugin.utils.cli import add_common_args, config_from_args
+from hda_plugin.utils.signals import sigterm_raises
 
 
 class AtomicDumpDetResults(DumpDetResults):
@@ -73,8 +73,6 @@ def main():
         if not hda_out:
             raise ValueError('--hda-detections: the test set has no data_root; give --hda-out.')
         check_detector_dir(hda_out, args.hda_detections)
-        # SIGTERM unwinds as Ctrl-C does: DumpHDADetections' staged files are removed
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     init_cpu_distributed(cfg)  # no-op with CUDA or --launcher none
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
@@ -86,7 +84,10 @@ def main():
         runner.test_evaluator.metrics.append(DumpHDADetections(
             args.hda_detections, hda_out,
             info=dict(config=args.config, checkpoint=args.checkpoint)))
-    runner.test()
+    # SIGTERM unwinds as Ctrl-C does (DumpHDADetections' staged files are removed); forked
+    # workers keep SIGTERM's default (hda_plugin.utils.signals)
+    with sigterm_raises(KeyboardInterrupt):
+        runner.test()
 
 
 if __name__ == '__main__':
