@@ -170,7 +170,10 @@ def test_disk_full_names_the_file(complete_run, tmp_path, monkeypatch):
 
 
 _INTERRUPTED = '''
-import sys, time
+import signal, sys, time
+# Ctrl-C as in a terminal: a job started in the background by a non-interactive shell (CI
+# under nohup, `cmd &`) inherits SIGINT ignored, and Python then keeps it ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {tools!r})
 import infer
 sys.path[:0] = [{tests!r}, {tests_root!r}]
