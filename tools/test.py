@@ -22,7 +22,6 @@ from hda_plugin.evaluation import DumpHDADetections
 from hda_plugin.fileio.alld import check_detector_dir
 from hda_plugin.utils import inner_dataset_cfg
 from hda_plugin.utils.cli import add_common_args, config_from_args
-from hda_plugin.utils.signals import sigterm_raises
 
 
 class AtomicDumpDetResults(DumpDetResults):
@@ -84,10 +83,7 @@ def main():
         runner.test_evaluator.metrics.append(DumpHDADetections(
             args.hda_detections, hda_out,
             info=dict(config=args.config, checkpoint=args.checkpoint)))
-    # SIGTERM unwinds as Ctrl-C does (DumpHDADetections' staged files are removed); forked
-    # workers keep SIGTERM's default (hda_plugin.utils.signals)
-    with sigterm_raises(KeyboardInterrupt):
-        runner.test()
+    runner.test()
 
 
 if __name__ == '__main__':

@@ -6,7 +6,9 @@ A plain ``signal.signal(SIGTERM, raise_something)`` is inherited by every forked
 workers fork too) then sends its workers SIGTERM on terminate, a worker raises inside its
 queue's lock instead of dying, and the pool waits for it for ever (seen: ``tools/test.py``
 hung in ``VOCMetric.compute_metrics`` on a fresh clone). Forked children get SIGTERM's
-default back before they run anything (``os.register_at_fork``).
+default back at fork (``os.register_at_fork``); a SIGTERM that reaches a child between the
+fork and that reset is lost, so hold the block only around the work that stages files,
+not around code that forks pools.
 """
 import os
 import signal

@@ -21,6 +21,7 @@ from ...fileio.coco_results import COCO_IMAGE_ID_RULE, CocoWriter
 from ...fileio.folder_lock import FolderLock
 from ...fileio.hda_layout import camera_name, hda_frame_of
 from ...structures.boxes import normalise_xyxy, xyxy_to_xywh
+from ...utils.signals import sigterm_raises
 from .finite_predictions import class_predictions
 
 __all__ = ['DumpHDADetections']
@@ -71,8 +72,10 @@ class DumpHDADetections(BaseMetric):
         by_cam = defaultdict(list)
         for r in results:
             by_cam[r[0]].append(r)
-        with FolderLock(self.det_dir, hint='wait for it, or choose another --hda-detections '
-                        'name'):
+        # SIGTERM unwinds as Ctrl-C does while files are staged, so they are removed; only
+        # here: the VOC metrics before fork Pools, which must keep SIGTERM's default
+        with sigterm_raises(KeyboardInterrupt), FolderLock(
+                self.det_dir, hint='wait for it, or choose another --hda-detections name'):
             return self._write(by_cam)
 
     def _write(self, by_cam: dict) -> dict:
