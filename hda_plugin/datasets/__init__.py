@@ -1,7 +1,13 @@
-"""Registered data sets and transforms: the HDA release as distributed and SSD-Tensorflow
-TFRecords. The release's names and file formats they read live in :mod:`hda_plugin.fileio`."""
+"""Registered data sets and transforms: the HDA release as distributed, SSD-Tensorflow
+TFRecords, and the standard pedestrian sets (Caltech, CityPersons, CrowdHuman, INRIA) as
+distributed, all on one label map (:mod:`.person`). The releases' names and file formats
+they read live in :mod:`hda_plugin.fileio`."""
 from .hda_dataset import HDADataset
+from .person import PERSON_METAINFO, PersonConcatDataset, PersonDataset
 from .ssd_tfrecord_dataset import SSDTFRecordDataset
 from .transforms import LoadHDAAnnotations, PackHDADetInputs
 
-__all__ = ['HDADataset', 'SSDTFRecordDataset', 'LoadHDAAnnotations', 'PackHDADetInputs']
+__all__ = [
+    'HDADataset', 'PERSON_METAINFO', 'PersonConcatDataset', 'PersonDataset',
+    'SSDTFRecordDataset', 'LoadHDAAnnotations', 'PackHDADetInputs',
+]

@@ -21,6 +21,7 @@ from ..fileio.hda_layout import (
 from ..fileio.vbb import load_vbb
 from ..utils.table import format_table
 from .filtering import apply_filter_cfg
+from .person import PERSON_METAINFO
 
 __all__ = ['HDADataset']
 
@@ -70,7 +71,7 @@ class HDADataset(BaseDetDataset):
             ``filter_cfg``, ``test_mode``, ...).
     """
 
-    METAINFO = dict(classes=('person', ), palette=[(220, 20, 60)])
+    METAINFO = PERSON_METAINFO
 
     def __init__(self,
                  data_root: str,
