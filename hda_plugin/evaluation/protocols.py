@@ -100,3 +100,44 @@ def caltech_setting(name: str) -> dict:
         raise ValueError(f'Unknown Caltech setting {name!r}: expected one of '
                          f'{list(CALTECH_SETTINGS)} (dbEval.m\'s exps table).')
     return dict(CALTECH_SETTINGS[name])
+
+# --- citypersons ---------------------------------------------------------------------------
+# The official CityPersons evaluation (cvgroup-njust/CityPersons
+# evaluation/eval_script/eval_MR_multisetup.py, ``Params.setDetParams``), computed by
+# :mod:`.citypersons` and ``CityPersonsMetric``. Its numbers, not its README's words: the
+# height and visibility ranges are closed at both ends (a person is an ignore region when
+# ``height < lo or height > hi or vis_ratio < lo or vis_ratio > hi``), so Small keeps
+# 75 px persons and Heavy keeps 0.65 visible ones; "no upper bound" is 1e5 ** 2.
+
+#: The four setups of the official script: key -> ``hr`` person height range ``[lo, hi]``
+#: (full box, pixels), ``vr`` visible fraction range ``[lo, hi]`` (visible box area over
+#: full box area, the gt JSON's ``vis_ratio``), ``label`` the script's own ``SetupLbl``.
+CITYPERSONS_SETUPS = OrderedDict([
+    ('Reasonable', dict(hr=(50, 1e5 ** 2), vr=(0.65, 1e5 ** 2), label='Reasonable')),
+    ('Small', dict(hr=(50, 75), vr=(0.65, 1e5 ** 2), label='Reasonable_small')),
+    ('Heavy', dict(hr=(50, 1e5 ** 2), vr=(0.2, 0.65), label='Reasonable_occ=heavy')),
+    ('All', dict(hr=(20, 1e5 ** 2), vr=(0.2, 1e5 ** 2), label='All')),
+])
+
+#: The script's other rules: IoU threshold (``>=``), detections kept per image (the
+#: highest scores, before the height filter), the widening of the height range for
+#: detections (kept when ``lo / 1.25 <= h < hi * 1.25``), and the 9 FPPI points exactly
+#: as the script writes them (10^[-2:0.25:0] rounded to 4 decimals: 0.0178, not 0.017783).
+CITYPERSONS = dict(
+    name='citypersons',
+    iou_thr=0.5,
+    max_dets=1000,
+    expand=1.25,
+    fppi=(0.0100, 0.0178, 0.0316, 0.0562, 0.1000, 0.1778, 0.3162, 0.5623, 1.0000),
+)
+
+
+def citypersons_setup(name: str) -> dict:
+    """A setup of :data:`CITYPERSONS_SETUPS` by name; a clear error listing them."""
+    if name not in CITYPERSONS_SETUPS:
+        raise ValueError(f'Unknown CityPersons setup {name!r}: expected one of '
+                         f'{list(CITYPERSONS_SETUPS)} (eval_MR_multisetup.py\'s HtRng/VisRng).')
+    return dict(CITYPERSONS_SETUPS[name])
+
+
+__all__ += ['CITYPERSONS_SETUPS', 'CITYPERSONS', 'citypersons_setup']
