@@ -186,10 +186,16 @@ class PersonConcatDataset(ConcatDataset):
                     f'{classes}, data set 0 ({_name(built[0])}) has {first}: mixed sets '
                     'must share one label map. Map the other labels to person or to ignore '
                     'regions in the data set (hda_plugin/datasets/person.py).')
-        keys = set().union(*(ds.metainfo.keys() for ds in built)) - {'classes'}
-        super().__init__(built, lazy_init=lazy_init, ignore_keys=sorted(keys))
-        self._metainfo = dict(self._metainfo, sources=[
+        # MMEngine's __init__ would compare every metainfo key and refuses built wrappers
+        # (RepeatDataset) as entries; the rest of its state is set as it sets it.
+        self.datasets = built
+        self.ignore_keys = sorted(set().union(*(ds.metainfo.keys() for ds in built)) -
+                                  {'classes'})
+        self._metainfo = dict(built[0].metainfo, sources=[
             dict(type=_name(ds), data_root=_built_root(ds)) for ds in built])
+        self._fully_initialized = False
+        if not lazy_init:
+            self.full_init()
         self.skipped = skipped
 
 
