@@ -3,11 +3,12 @@ TFRecords, and the standard pedestrian sets (Caltech, CityPersons, CrowdHuman, I
 distributed, all on one label map (:mod:`.person`). The releases' names and file formats
 they read live in :mod:`hda_plugin.fileio`."""
 from .hda_dataset import HDADataset
+from .inria_dataset import INRIAPersonDataset
 from .person import PERSON_METAINFO, PersonConcatDataset, PersonDataset
 from .ssd_tfrecord_dataset import SSDTFRecordDataset
 from .transforms import LoadHDAAnnotations, PackHDADetInputs
 
 __all__ = [
-    'HDADataset', 'PERSON_METAINFO', 'PersonConcatDataset', 'PersonDataset',
-    'SSDTFRecordDataset', 'LoadHDAAnnotations', 'PackHDADetInputs',
+    'HDADataset', 'INRIAPersonDataset', 'PERSON_METAINFO', 'PersonConcatDataset',
+    'PersonDataset', 'SSDTFRecordDataset', 'LoadHDAAnnotations', 'PackHDADetInputs',
 ]
