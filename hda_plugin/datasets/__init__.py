@@ -2,6 +2,8 @@
 TFRecords, and the standard pedestrian sets (Caltech, CityPersons, CrowdHuman, INRIA) as
 distributed, all on one label map (:mod:`.person`). The releases' names and file formats
 they read live in :mod:`hda_plugin.fileio`."""
+from .citypersons_dataset import CityPersonsDataset
+from .crowdhuman_dataset import CrowdHumanPersonDataset
 from .hda_dataset import HDADataset
 from .inria_dataset import INRIAPersonDataset
 from .person import PERSON_METAINFO, PersonConcatDataset, PersonDataset
@@ -9,6 +11,7 @@ from .ssd_tfrecord_dataset import SSDTFRecordDataset
 from .transforms import LoadHDAAnnotations, PackHDADetInputs
 
 __all__ = [
-    'HDADataset', 'INRIAPersonDataset', 'PERSON_METAINFO', 'PersonConcatDataset',
-    'PersonDataset', 'SSDTFRecordDataset', 'LoadHDAAnnotations', 'PackHDADetInputs',
+    'CityPersonsDataset', 'CrowdHumanPersonDataset', 'HDADataset', 'INRIAPersonDataset',
+    'PERSON_METAINFO', 'PersonConcatDataset', 'PersonDataset', 'SSDTFRecordDataset',
+    'LoadHDAAnnotations', 'PackHDADetInputs',
 ]
