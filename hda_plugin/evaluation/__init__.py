@@ -1,4 +1,10 @@
 from .caltech import CaltechEvaluation, CaltechImage, evaluate_caltech
+from .citypersons import (
+    CityPersonsEvaluation,
+    CityPersonsImage,
+    CityPersonsSetup,
+    evaluate_citypersons,
+)
 from .dbeval import (
     BenchmarkFrame,
     CameraBoxes,
@@ -23,6 +29,7 @@ from .functional import (
 from .metrics import (
     CaltechMetric,
     CameraVOCMetric,
+    CityPersonsMetric,
     DumpHDADetections,
     HDABenchmarkMetric,
     ImageMatch,
@@ -30,6 +37,8 @@ from .metrics import (
 )
 from .protocols import (
     CALTECH_SETTINGS,
+    CITYPERSONS,
+    CITYPERSONS_SETUPS,
     DOLLAR_SETTINGS,
     HDA_BENCHMARK,
     HDA_BENCHMARK_RULES,
@@ -43,5 +52,7 @@ __all__ = [
     'per_group_roc_curves', 'CameraBoxes', 'BenchmarkFrame', 'evaluate_benchmark',
     'load_benchmark_dt', 'load_benchmark_gt', 'benchmark_notes', 'benchmark_metrics',
     'CaltechImage', 'CaltechEvaluation', 'evaluate_caltech', 'CALTECH_SETTINGS',
-    'DOLLAR_SETTINGS', 'HDA_BENCHMARK', 'HDA_BENCHMARK_RULES', 'hda_benchmark_title'
+    'DOLLAR_SETTINGS', 'HDA_BENCHMARK', 'HDA_BENCHMARK_RULES', 'hda_benchmark_title',
+    'CityPersonsMetric', 'CityPersonsImage', 'CityPersonsSetup', 'CityPersonsEvaluation',
+    'evaluate_citypersons', 'CITYPERSONS', 'CITYPERSONS_SETUPS'
 ]
