@@ -2,6 +2,7 @@
 TFRecords, and the standard pedestrian sets (Caltech, CityPersons, CrowdHuman, INRIA) as
 distributed, all on one label map (:mod:`.person`). The releases' names and file formats
 they read live in :mod:`hda_plugin.fileio`."""
+from .caltech_dataset import CaltechDataset
 from .citypersons_dataset import CityPersonsDataset
 from .crowdhuman_dataset import CrowdHumanPersonDataset
 from .hda_dataset import HDADataset
@@ -11,7 +12,8 @@ from .ssd_tfrecord_dataset import SSDTFRecordDataset
 from .transforms import LoadHDAAnnotations, PackHDADetInputs
 
 __all__ = [
-    'CityPersonsDataset', 'CrowdHumanPersonDataset', 'HDADataset', 'INRIAPersonDataset',
+    'CaltechDataset', 'CityPersonsDataset', 'CrowdHumanPersonDataset', 'HDADataset',
+    'INRIAPersonDataset',
     'PERSON_METAINFO', 'PersonConcatDataset', 'PersonDataset', 'SSDTFRecordDataset',
     'LoadHDAAnnotations', 'PackHDADetInputs',
 ]

@@ -80,14 +80,18 @@ def cat_float(arrays, width: int = 0) -> np.ndarray:
     return out.reshape(-1, width) if width else out.reshape(-1)
 
 
-def setting_masks(s: dict, is_person, gts, vis, det_heights):
+def setting_masks(s: dict, is_person, gts, vis, det_heights, bounds=None):
     """dbEval's ``filterGtFun`` and detection filter for one setting: regular ground truths
     (persons inside the height range ``[lo, hi)``, visible fraction inside ``[lo, hi]`` and,
-    with ``ar``, the aspect rule; all else ignore regions) and the detections kept (height
-    inside the range widened by ``filter``)."""
+    with ``ar``, the aspect rule; with ``bounds`` ``(x1, y1, x2, y2)``, dbEval's ``bnds``,
+    wholly inside them; all else ignore regions) and the detections kept (height inside the
+    range widened by ``filter``)."""
     (h0, h1), (v0, v1), f = s['hr'], s['vr'], s['filter']
     h = gts[:, 3] - gts[:, 1]
     reg = is_person & (h >= h0) & (h < h1) & (vis >= v0) & (vis <= v1)
+    if bounds is not None:
+        reg &= (gts[:, 0] >= bounds[0]) & (gts[:, 1] >= bounds[1]) & \
+            (gts[:, 2] <= bounds[2]) & (gts[:, 3] <= bounds[3])
     if s['ar']:
         with np.errstate(divide='ignore', invalid='ignore'):
             dev = np.abs((gts[:, 2] - gts[:, 0]) / h - PERSON_ASPECT)
@@ -117,9 +121,11 @@ def _assemble(images: Sequence[CaltechImage]):
 
 def evaluate_caltech(images: Sequence[CaltechImage], table: 'OrderedDict[Optional[str], dict]',
                      aspect_ratio: Optional[float] = None,
-                     per_camera: bool = True) -> CaltechEvaluation:
+                     per_camera: bool = True,
+                     bounds: Optional[Sequence[float]] = None) -> CaltechEvaluation:
     """MR-2 and MR-4 of each setting of ``table`` (name -> ``CALTECH_SETTINGS`` entry; the
-    name None for the figure without settings), overall and per camera.
+    name None for the figure without settings), overall and per camera; ``bounds`` as
+    :func:`setting_masks` (dbEval's ``bnds``; None: no such rule).
 
     Returns:
         :class:`CaltechEvaluation`: the metrics, a :class:`~.functional.MissRateSummary`
@@ -137,7 +143,8 @@ def evaluate_caltech(images: Sequence[CaltechImage], table: 'OrderedDict[Optiona
     det_keep = np.zeros((len(names), len(dets)), bool)
     gt_regular = np.zeros((len(names), len(gts)), bool)
     for i, name in enumerate(names):
-        gt_regular[i], det_keep[i] = setting_masks(table[name], is_person, gts, vis, dh)
+        gt_regular[i], det_keep[i] = setting_masks(table[name], is_person, gts, vis, dh,
+                                                     bounds)
     dt_match = np.zeros((len(names), len(dets)), np.int8)
     for thr in sorted({table[n]['overlap'] for n in names}):  # one pass per overlap
         rows = [i for i, n in enumerate(names) if table[n]['overlap'] == thr]

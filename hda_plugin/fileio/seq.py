@@ -28,7 +28,8 @@ import numpy as np
 
 from .jpeg import encoded_shape, is_jpeg
 
-__all__ = ['SeqFormatError', 'SeqReader', 'write_seq', 'SEQ_RAW', 'SEQ_JPEG', 'SEQ_PNG']
+__all__ = ['SeqFormatError', 'SeqReader', 'read_seq_header', 'write_seq', 'SEQ_RAW', 'SEQ_JPEG',
+           'SEQ_PNG']
 
 SEQ_RAW = (100, 200)
 SEQ_JPEG = (102, 201)
@@ -288,3 +289,21 @@ def write_seq(path: str, frames, codec: str = 'jpg', padding: int = 8, fps: floa
         f.seek(0)
         f.write(bytes(header))
     return n
+
+
+def read_seq_header(path: str) -> SeqReader:
+    """The header of a ``.seq`` (the first 1024 bytes, checked as :class:`SeqReader` checks
+    them) without its seek table: ``width``, ``height``, ``num_frames``, ``image_format``,
+    ``codec``, ``fps``, ``file_size``. Building the seek table reads a size field per frame
+    across the whole file; data sets listing frames need only these. The file is closed;
+    the object returned is not for reading frames (open a :class:`SeqReader` for that)."""
+    head = SeqReader.__new__(SeqReader)
+    head.path = str(path)
+    head.truncated_at, head.truncation_reason = None, ''
+    head.seek_table = []
+    with open(head.path, 'rb') as f:
+        head._f = f
+        f.seek(0, 2)
+        head.file_size = f.tell()
+        head._read_header()
+    return head

@@ -78,6 +78,10 @@ class CaltechMetric(BaseMetric):
             persons outside become ignore regions and detections outside
             ``[min / expand, max * expand)`` are dropped. Defaults to None.
         expand (float): the detection tolerance of ``height_range``. Defaults to 1.25.
+        bounds (tuple, optional): ``(x1, y1, x2, y2)``: persons not wholly inside become
+            ignore regions, in every setting (Caltech's ``dbEval.m``: ``bnds = [5 5 635
+            475]``, "discard bbs outside this pixel range", in ``filterGtFun``; detections
+            are not bounded). None: no such rule. Defaults to None.
         label (int): the person class id. Defaults to 0.
         per_camera (bool): also report each camera. Defaults to True.
         prefix (str, optional): key prefix. Defaults to ``'caltech'``.
@@ -89,7 +93,8 @@ class CaltechMetric(BaseMetric):
     def __init__(self, settings: Optional[Sequence[str]] = None, iou_thr: float = 0.5,
                  aspect_ratio: Optional[float] = None,
                  height_range: Optional[Tuple[float, float]] = None, expand: float = 1.25,
-                 label: int = 0, per_camera: bool = True, prefix: Optional[str] = None,
+                 label: int = 0, per_camera: bool = True,
+                 bounds: Optional[Sequence[float]] = None, prefix: Optional[str] = None,
                  collect_device: str = 'cpu'):
         if settings is not None and height_range is not None:
             raise ValueError('CaltechMetric: height_range applies without settings; each '
@@ -103,6 +108,10 @@ class CaltechMetric(BaseMetric):
         self.expand = expand
         self.label = label
         self.per_camera = per_camera
+        if bounds is not None and len(bounds) != 4:
+            raise ValueError(f'CaltechMetric: bounds={bounds!r}: expected (x1, y1, x2, y2), '
+                             "e.g. Caltech's (5, 5, 635, 475).")
+        self.bounds = tuple(float(b) for b in bounds) if bounds is not None else None
         self.last = CaltechEvaluation()  # of the last compute_metrics
 
     @property
@@ -144,7 +153,7 @@ class CaltechMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> dict:
         self.last = evaluate_caltech(results, self.setting_table(), self.aspect_ratio,
-                                     self.per_camera)
+                                     self.per_camera, self.bounds)
         needs_vis = any(s['vr'] != (-INF, INF) for s in self.setting_table().values())
         logger = MMLogger.get_current_instance()
         if needs_vis and self.missing_visibility:
@@ -202,7 +211,8 @@ class CaltechMetric(BaseMetric):
             v = np.asarray(visibility, dtype=np.float64).reshape(-1)
             vis[:len(gt_boxes)] = np.where(np.isnan(v), INF, v)
         is_person = np.r_[np.ones(len(gt_boxes), bool), np.zeros(len(ignore_boxes), bool)]
-        gt_reg, keep = setting_masks(s, is_person, boxes, vis, dets[:, 3] - dets[:, 1])
+        gt_reg, keep = setting_masks(s, is_person, boxes, vis, dets[:, 3] - dets[:, 1],
+                                     self.bounds)
         if self.aspect_ratio:
             d_m, b_reg = resize_to_aspect(dets, self.aspect_ratio), resize_to_aspect(
                 boxes, self.aspect_ratio)
