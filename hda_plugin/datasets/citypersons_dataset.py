@@ -74,7 +74,7 @@ class CityPersonsDataset(PersonDataset):
         '(ignore_custom: other labels given in ignore_labels) as ignore regions; clipped: '
         'reaching out of the image (cut in training, kept in test mode);',
         'zero_area, outside: dropped (no area inside the image); unpaired: an image or JSON '
-        'without its pair, skipped.')
+        'without its pair, skipped. Each box counts once (clipped: also as kept).')
     summary_group_title = 'city'
 
     def __init__(self,
@@ -129,14 +129,13 @@ class CityPersonsDataset(PersonDataset):
             instances = []
             for obj in ann.objects:
                 ignore = obj.label not in self.person_labels
-                if ignore:
-                    counts[_IGNORE_COLUMNS.get(obj.label, 'ignore_custom')] += 1
-                else:
-                    counts['persons'] += 1
                 inst = person_instance(obj.bbox, width, height, counts, ignore,
                                        _visible_fraction(obj.bbox, obj.bbox_vis), clip)
-                if inst is not None:
-                    instances.append(inst)
+                if inst is None:  # counted as zero_area / outside
+                    continue
+                counts[_IGNORE_COLUMNS.get(obj.label, 'ignore_custom') if ignore
+                       else 'persons'] += 1
+                instances.append(inst)
             counts['images'] += 1
             data_list.append(dict(img_path=pair.img_path, img_id=pair.stem, camera=pair.city,
                                   height=height, width=width, instances=instances))

@@ -71,7 +71,8 @@ class CrowdHumanPersonDataset(PersonDataset):
         'persons: tag person, trained/scored as person; ignore_mask: tag mask, '
         'ignore_extra: extra.ignore=1, ignore_custom: other ignore_tags, as ignore regions;',
         'clipped: fbox reaching out of the image (cut in training, kept in test mode); '
-        'zero_area, outside: dropped; missing: IDs without an image, skipped.')
+        'zero_area, outside: dropped; missing: IDs without an image, skipped. Each box '
+        'counts once (clipped: also as kept).')
     summary_group_title = 'split'
 
     def __init__(self,
@@ -130,14 +131,15 @@ class CrowdHumanPersonDataset(PersonDataset):
             instances = []
             for box in rec.boxes:
                 ignore = box.tag != 'person' or bool(box.ignore)
+                vis = _visible_fraction(box.fbox, box.vbox) if box.vbox is not None else None
+                inst = person_instance(box.fbox, width, height, counts, ignore, vis, clip)
+                if inst is None:  # counted as zero_area / outside
+                    continue
                 if box.tag == 'person':
                     counts['ignore_extra' if box.ignore else 'persons'] += 1
                 else:
                     counts['ignore_mask' if box.tag == 'mask' else 'ignore_custom'] += 1
-                vis = _visible_fraction(box.fbox, box.vbox) if box.vbox is not None else None
-                inst = person_instance(box.fbox, width, height, counts, ignore, vis, clip)
-                if inst is not None:
-                    instances.append(inst)
+                instances.append(inst)
             counts['images'] += 1
             data_list.append(dict(img_path=img_path, img_id=rec.id, camera=self.split,
                                   height=height, width=width, instances=instances))
