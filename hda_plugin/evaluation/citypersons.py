@@ -33,7 +33,9 @@ ground truth each time). Per setup it does, and :func:`evaluate_citypersons` doe
    the recall at ``i``. **Quirk reproduced**: where the first detection taking part is a
    false positive and ``1 / images > ref``, ``i`` is -1 and Python reads the *last*
    recall of the curve (the highest), not 0: those points get the final miss rate
-   instead of 1. :attr:`CityPersonsSetup.quirk_points` counts them. With no detection
+   instead of 1. The first false positive sits at FPPI ``1 / images``, so only sets of
+   fewer than 100 images are affected (never the 500-image val set).
+   :attr:`CityPersonsSetup.quirk_points` counts them. With no detection
    taking part the script's ``try/except`` leaves every sample at recall 0 (MR 1).
 6. **MR** = ``exp(mean(log(1 - recall)))`` over the 9 samples, no floor: one sample with
    every person found makes it 0 (Pedestron's copy clips the recall to ``1 - 1e-6``
