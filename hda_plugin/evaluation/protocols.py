@@ -1,5 +1,6 @@
-"""The two evaluation protocols the metrics (``HDABenchmarkMetric``, ``CaltechMetric``) and
-``tools/analysis/hda_benchmark.py`` compute, each named wherever it is printed.
+"""The evaluation protocols the metrics (``HDABenchmarkMetric``, ``CaltechMetric``,
+``CityPersonsMetric``) and ``tools/analysis/hda_benchmark.py`` compute, each named wherever
+it is printed.
 
 ``hda-benchmark``
     The HDA benchmark's own script, ``visualization/vbbLabeler/dbEval.m`` of
@@ -17,6 +18,13 @@
     aspect ratio, and Dollár's experiment settings (``exps`` in dbEval.m, below): persons outside a
     setting's height or visibility range become ignore regions, detections outside the
     height range widened by ``filter`` are dropped.
+
+``citypersons``
+    The official CityPersons script (cvgroup-njust/CityPersons
+    ``evaluation/eval_script/eval_MR_multisetup.py``): setups Reasonable, Small, Heavy, All
+    with closed ranges, 1,000 detections per image, ignore regions matched by intersection
+    over the detection, its 9 rounded FPPI points and its ``searchsorted(...) - 1`` reading,
+    no floor (``CityPersonsMetric``, :mod:`.citypersons`).
 """
 from collections import OrderedDict
 from typing import Optional, Sequence
