@@ -105,6 +105,7 @@ def _reject_constant(name):
 
 
 def _record(raw: bytes, path: str, line_no: int, box_keys: Sequence[str]) -> OdgtRecord:
+    raw = raw.rstrip(b'\r\n')
     try:
         doc = json.loads(raw.decode('utf-8'), parse_constant=_reject_constant)
     except UnicodeDecodeError as e:
