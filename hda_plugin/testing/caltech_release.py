@@ -119,7 +119,7 @@ def default_tracks(n_frames: int, seed: int = 0, width: int = 640) -> List[VbbOb
                posv_at=lambda f: (300.0, 200.0 + 0.5 * f, 20.0, 12.0) if f % 2 == 0
                else (0, 0, 0, 0), occl_at=lambda f: int(f % 2 == 0)),
         # leaves the frame on the right: clipped, then outside
-        _track('person', 1, n, lambda f: (width - 100 + 2 * f, 150.0, 30.0, 70.0)),
+        _track('person', 1, n, lambda f: (width - 45 + f, 150.0, 30.0, 70.0)),
         # near the top-left border: inside the image, outside dbEval's bnds [5 5 635 475]
         _track('person', 1, min(n, 60), lambda f: (2.0, 3.0, 25.0, 60.0)),
         _track('people', 1, n, lambda f: (400.0 - f, 250.0, 80.0, 90.0)),
