@@ -5,10 +5,10 @@ from typing import List, Optional, Sequence
 
 from mmdet.registry import DATASETS
 
+from ..fileio.image_header import read_image_shape
 from ..fileio.inria import (
     INRIA_PERSON_LABEL,
     annotation_rel_path,
-    image_size,
     load_pascal_annotation,
     read_list,
 )
@@ -94,7 +94,7 @@ class INRIAPersonDataset(PersonDataset):
                     f'belongs to {entry.rel_path!r} (pos.lst line {entry.line_no}). Fix the '
                     'annotation or the list.')
             img_path = self._image(entry, 'pos')
-            width, height = image_size(img_path)
+            height, width = read_image_shape(img_path)
             if (width, height) != (ann.width, ann.height):
                 raise ValueError(
                     f'{ann_path}:{ann.size_line}: "Image size (X x Y x C)" says {ann.width} x '
@@ -129,7 +129,7 @@ class INRIAPersonDataset(PersonDataset):
         if self.negatives:
             for entry in read_list(root, self.split, 'neg'):
                 img_path = self._image(entry, 'neg')
-                width, height = image_size(img_path)
+                height, width = read_image_shape(img_path)
                 counts['images'] += 1
                 counts['negatives'] += 1
                 data_list.append(self._info(entry.rel_path, img_path, width, height, []))

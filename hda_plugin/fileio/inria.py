@@ -27,7 +27,7 @@ An annotation file (latin-1: its ``Database`` line spells "Rhône-Alpes")::
 
 :func:`parse_pascal_annotation` reads every field and checks the declared object count
 against the objects found; errors (:class:`PascalAnnotationError`) name the file and line.
-:func:`image_size` reads an image's size from its PNG or JPEG header, without decoding.
+Image sizes come from :mod:`.image_header` (the PNG/JPEG header, nothing decoded).
 """
 import os
 import os.path as osp
@@ -35,13 +35,12 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
-from .jpeg import encoded_shape
 from .text_format_error import TextFormatError
 
 __all__ = ['INRIA_SPLITS', 'INRIA_LISTS', 'INRIA_PERSON_LABEL', 'ListEntry',
            'PascalAnnotationError', 'PascalObject', 'PascalAnnotation', 'list_path',
            'read_list', 'annotation_rel_path', 'parse_pascal_annotation',
-           'load_pascal_annotation', 'image_size', 'MAX_ANNOTATION_BYTES']
+           'load_pascal_annotation', 'MAX_ANNOTATION_BYTES']
 
 #: The release's two splits, as its folders spell them.
 INRIA_SPLITS = ('Train', 'Test')
@@ -52,10 +51,6 @@ INRIA_PERSON_LABEL = 'PASperson'
 
 #: An annotation file longer than this is not one (the release's are under 2 KB).
 MAX_ANNOTATION_BYTES = 1 << 20
-
-# Bytes of an image read for its header: a PNG needs 24; a JPEG's SOF follows its APPn
-# segments (EXIF thumbnails), read whole when the prefix does not reach it.
-_HEADER_PREFIX = 1 << 16
 
 _NUM = r'(-?\d+(?:\.\d*)?)'
 _QUOTED = r'"([^"]*)"'
@@ -339,29 +334,3 @@ def load_pascal_annotation(path: str) -> PascalAnnotation:
         raise PascalAnnotationError(path, 1, f'a file of at most {MAX_ANNOTATION_BYTES:,} bytes',
                                     data[:32], 'This is not an INRIA Person annotation.')
     return parse_pascal_annotation(data.decode('latin-1'), path)
-
-
-def image_size(path: str) -> Tuple[int, int]:
-    """``(width, height)`` of a PNG (its IHDR chunk) or JPEG (its SOF segment), read from the
-    file's header without decoding the image.
-
-    Raises:
-        FileNotFoundError: the file is missing.
-        ValueError: neither a PNG nor a JPEG, or a header that does not parse.
-    """
-    with open(path, 'rb') as f:
-        data = f.read(_HEADER_PREFIX)
-        try:
-            shape = encoded_shape(data)
-        except ValueError:
-            shape = None
-            data += f.read()  # a JPEG whose SOF lies past the prefix
-    try:
-        shape = shape or encoded_shape(data)
-    except ValueError as e:
-        raise ValueError(f'{path}: the image header does not parse ({e}); the file is '
-                         'truncated or corrupt.') from None
-    if shape is None:
-        raise ValueError(f'{path}: neither a PNG nor a JPEG (first bytes {data[:8]!r}); the '
-                         'INRIA Person release holds PNG and JPEG images.')
-    return shape[1], shape[0]

@@ -290,3 +290,29 @@ def test_inria_to_hda_config(release, monkeypatch, tmp_path):
     assert 'HDABenchmarkMetric' in [e['type'] for e in cfg.test_evaluator]
     assert cfg.test_dataloader.dataset.pipeline == base.test_dataloader.dataset.pipeline
     assert cfg.model == base.model
+
+
+def test_validation_metric_scores_inria_samples(release, monkeypatch):
+    """The configs' val_evaluator on INRIA Test samples: perfect detections miss nothing,
+    none miss everything; the group is the split."""
+    from mmdet.registry import METRICS
+
+    from hda_plugin.evaluation.metrics.caltech_metric import CaltechMetric
+    cfg = _cfg('ssd512_inria.py', monkeypatch, release)
+    ds = DATASETS.build(cfg.val_dataloader.dataset)
+    samples = [ds[i]['data_samples'].to_dict() for i in range(len(ds))]
+    for perfect in (True, False):
+        metric = METRICS.build(dict(cfg.val_evaluator[0]))
+        assert isinstance(metric, CaltechMetric)
+        for s in samples:
+            boxes = s['gt_instances']['bboxes']
+            boxes = getattr(boxes, 'tensor', boxes).numpy()  # HorizontalBoxes -> array
+            n = len(boxes) if perfect else 0
+            s['pred_instances'] = dict(bboxes=boxes[:n], scores=np.ones(n, np.float32),
+                                       labels=np.zeros(n, np.int64))
+        metric.process({}, samples)
+        res = metric.compute_metrics(metric.results)
+        assert metric.missing_visibility == 3  # INRIA has no visible boxes: counted
+        mr = res['Reasonable/MR-2']
+        assert (mr < 1e-6) if perfect else (mr == pytest.approx(1.0))
+        assert 'Reasonable/MR-2_Test' in res

@@ -1,15 +1,12 @@
 """The INRIA Person reader: every field of a "PASCAL Annotation Version 1.00" file, the
-release's lists and naming rules, image headers, and the errors naming file and line."""
+release's lists and naming rules, and the errors naming file and line."""
 import os.path as osp
 
-import cv2
-import numpy as np
 import pytest
 
 from hda_plugin.fileio.inria import (
     PascalAnnotationError,
     annotation_rel_path,
-    image_size,
     list_path,
     load_pascal_annotation,
     parse_pascal_annotation,
@@ -164,42 +161,3 @@ def test_missing_list_names_the_root(tmp_path):
     with pytest.raises(FileNotFoundError, match=r'Train/neg\.lst does not exist: INRIA_ROOT '
                        r"must be the INRIAPerson folder.*\['Train'\]"):
         read_list(str(tmp_path), 'Train', 'neg')
-
-
-def _jpeg(h, w, comment_bytes=0):
-    ok, buf = cv2.imencode('.jpg', np.zeros((h, w, 3), np.uint8))
-    data = buf.tobytes()
-    # COM segments (each at most 65,533 bytes of payload) between SOI and SOF
-    segs = b''
-    left = comment_bytes
-    while left > 0:
-        n = min(left, 60000)
-        segs += b'\xff\xfe' + (n + 2).to_bytes(2, 'big') + b'c' * n
-        left -= n
-    return data[:2] + segs + data[2:]
-
-
-def test_image_size_from_headers(tmp_path):
-    png = tmp_path / 'a.png'
-    cv2.imwrite(str(png), np.zeros((37, 53, 3), np.uint8))
-    assert image_size(str(png)) == (53, 37)
-    jpg = tmp_path / 'b.jpg'
-    jpg.write_bytes(_jpeg(41, 29))
-    assert image_size(str(jpg)) == (29, 41)
-    # a JPEG whose SOF lies past the 64 KiB read first: the rest is read
-    far = tmp_path / 'c.jpg'
-    far.write_bytes(_jpeg(23, 31, comment_bytes=120000))
-    assert far.stat().st_size > 120000
-    assert image_size(str(far)) == (31, 23)
-
-
-def test_image_size_errors(tmp_path):
-    bmp = tmp_path / 'a.bmp'
-    cv2.imwrite(str(bmp), np.zeros((4, 4, 3), np.uint8))
-    with pytest.raises(ValueError, match=r'a\.bmp: neither a PNG nor a JPEG'):
-        image_size(str(bmp))
-    png = tmp_path / 'cut.png'
-    cv2.imwrite(str(png), np.zeros((4, 4, 3), np.uint8))
-    png.write_bytes(png.read_bytes()[:12])
-    with pytest.raises(ValueError, match=r'cut\.png: the image header does not parse'):
-        image_size(str(png))
