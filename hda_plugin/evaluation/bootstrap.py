@@ -276,28 +276,29 @@ def _group_mr2(g: _GroupCurve, w: np.ndarray, ref: np.ndarray, floor: float) -> 
     cut = g.first_cut
     while True:
         wd = w[:, g.det_image[:cut]].astype(np.int64)
-        tp_c = np.cumsum(np.where(g.tp[:cut], wd, 0), axis=1)
-        fp_c = np.cumsum(np.where(g.tp[:cut], 0, wd), axis=1)
+        tp_c = np.cumsum(wd * g.tp[:cut], axis=1)
+        fp_c = np.cumsum(wd, axis=1) - tp_c
         fppi = fp_c / np.maximum(n_img, 1)[:, None]  # as compRoc: fp / max(images, 1)
         if cut >= n or np.all(fppi[:, -1] > ref.max()):
             break  # every resample's curve has passed the last reference point
         cut = min(2 * cut, n)
-    samples = np.ones((len(w), len(ref)))
-    rows = np.arange(len(w))
+    # the last point at or under each reference FPPI (fppi is monotone along a row)
+    k = np.stack([np.searchsorted(row, ref, side='right') for row in fppi]) if cut else \
+        np.zeros((len(w), len(ref)), np.int64)
+    tp = np.take_along_axis(tp_c, np.maximum(k - 1, 0), axis=1) if cut else k
     with np.errstate(divide='ignore', invalid='ignore'):
-        for j, r in enumerate(ref):
-            k = (fppi <= r).sum(axis=1)  # the last point at or under r (fppi is monotone)
-            at = k > 0
-            tp = tp_c[rows[at], k[at] - 1]
-            samples[at, j] = 1 - tp / n_gt[at]  # as compRoc: 1 - recall, recall = tp / n_gt
+        # as compRoc: 1 - recall, recall = tp / n_gt; 1 before the first point
+        samples = np.where(k > 0, 1 - tp / n_gt[:, None], 1.0)
         mr2 = np.exp(np.mean(np.log(np.maximum(samples, floor)), axis=1))
     mr2[~has_det] = 1.0
     return mr2
 
 
-def _groups(images: BenchmarkImages, pool: Sequence[int]) -> 'OrderedDict[str, List[int]]':
+def _groups(images: BenchmarkImages, pool: Sequence[int], per_camera: bool = True
+            ) -> 'OrderedDict[str, List[int]]':
     groups = OrderedDict(pool=sorted(camera_id(c) for c in pool))
-    groups.update((camera_name(c), [c]) for c in images.cameras)
+    if per_camera:
+        groups.update((camera_name(c), [c]) for c in images.cameras)
     missing = [c for c in groups['pool'] if c not in images.cameras]
     if missing:
         raise ValueError(f'bootstrap: pool cameras {missing} have no images.')
@@ -348,7 +349,8 @@ def percentile_interval(values: np.ndarray, ci: float) -> Tuple[float, float]:
 def bootstrap_benchmark(images: BenchmarkImages, detectors: Mapping[str, MatchedDetections],
                         pool: Optional[Sequence[int]] = None,
                         settings: Optional[BootstrapSettings] = None,
-                        max_cells: int = 4_000_000) -> BootstrapResult:
+                        per_camera: bool = True, max_cells: int = 4_000_000
+                        ) -> BootstrapResult:
     """Percentile intervals of every detector's MR-2 (pool and each camera) and paired
     comparisons with the first detector, on the same block-bootstrap resamples.
 
@@ -358,6 +360,8 @@ def bootstrap_benchmark(images: BenchmarkImages, detectors: Mapping[str, Matched
             comparisons.
         pool: cameras of ``'pool'`` (default: all but 02).
         settings: resamples, interval level, seed, block length.
+        per_camera: also each camera alone (from the same resamples); False: the pool
+            only (half the work).
         max_cells: resamples x detections handled at a time (memory bound: about 40
             bytes each).
 
@@ -371,7 +375,7 @@ def bootstrap_benchmark(images: BenchmarkImages, detectors: Mapping[str, Matched
         raise ValueError('bootstrap_benchmark: no detector given.')
     if pool is None:
         pool = [c for c in images.cameras if c not in HDA_BENCHMARK['excluded_cameras']]
-    groups = _groups(images, pool)
+    groups = _groups(images, pool, per_camera)
     draws = block_weights(images, s.resamples, s.block_frames,
                           np.random.default_rng(s.seed))
     ref = REF_FPPI
