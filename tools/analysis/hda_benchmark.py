@@ -3,7 +3,7 @@ computes it (protocol ``hda-benchmark``, see hda_plugin/evaluation/protocols.py)
 
     python tools/analysis/hda_benchmark.py /data/HDA_Dataset_V1.3 --detector AcfInria \
         [SSD512 ...] [--cameras 17 18 ...] [--gt GtAnnotationsAll] [--json mr.json] \
-        [--plot curves/]
+        [--plot curves/] [--bootstrap 1000 [--ci 0.95] [--seed 0] [--block-frames 50]]
 
 Scores ``HDA_ROOT/hda_detections/<NAME>/cameraNN/Detections/allD.txt`` against
 ``HDA_ROOT/hda_detections/<gt>/...`` over every frame 1..nFrame of
@@ -11,16 +11,29 @@ Scores ``HDA_ROOT/hda_detections/<NAME>/cameraNN/Detections/allD.txt`` against
 release but 02, dbEval's ``hdawithout2a``), and each is reported alone. Write a model's
 files with ``tools/test.py CONFIG CKPT --hda-detections NAME``. Without a ground-truth
 ``allD.txt`` for a camera, ground truth is built from its vbb file (the rule is printed).
+
+``--bootstrap N`` adds percentile intervals (``MR-2_ci95``, pool and per camera) from N
+block-bootstrap resamples (blocks of ``--block-frames`` contiguous frames drawn within each
+camera), and for every detector after the first the interval of its MR-2 minus the
+first's on the same resamples (``diff_ci95``) and the share of resamples in which it
+beats the first (``beats_first``): hda_plugin/evaluation/bootstrap.py, docs/evaluation.md.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
+from collections import OrderedDict
 
 from tqdm import tqdm
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from hda_plugin.evaluation.bootstrap import (  # noqa: E402
+    BootstrapSettings,
+    bootstrap_benchmark,
+    bootstrap_metrics,
+    ci_key,
+    match_benchmark_detections,
+)
 from hda_plugin.evaluation.dbeval import (  # noqa: E402
     benchmark_metrics,
     benchmark_notes,
@@ -30,7 +43,9 @@ from hda_plugin.evaluation.dbeval import (  # noqa: E402
     load_benchmark_gt,
 )
 from hda_plugin.evaluation.protocols import HDA_BENCHMARK, hda_benchmark_title  # noqa: E402
+from hda_plugin.fileio.atomic import atomic_open, write_atomic  # noqa: E402
 from hda_plugin.fileio.hda_layout import HDA_LAYOUT, annotated_cameras, camera_id  # noqa: E402
+from hda_plugin.utils.table import format_table  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -46,7 +61,31 @@ def parse_args(argv=None):
                    'detector here')
     p.add_argument('--plot', help='folder for the miss rate / FPPI figures (all detectors '
                    'on one plot)')
+    add_bootstrap_args(p)
     return p.parse_args(argv)
+
+
+def add_bootstrap_args(p):
+    """``--bootstrap``, ``--ci``, ``--seed``, ``--block-frames`` (also results_table.py's)."""
+    d = BootstrapSettings()
+    p.add_argument('--bootstrap', type=int, metavar='N',
+                   help='N block-bootstrap resamples: intervals of MR-2 and paired '
+                   'differences to the first detector (e.g. 1000)')
+    p.add_argument('--ci', type=float, default=d.ci,
+                   help='interval level (default %(default)s; percentile interval)')
+    p.add_argument('--seed', type=int, default=d.seed,
+                   help='seed of the resamples (default %(default)s)')
+    p.add_argument('--block-frames', type=int, default=d.block_frames,
+                   help='frames per resampled block, drawn within each camera (default '
+                   '%(default)s: 10 s at the release\'s 5 fps)')
+
+
+def bootstrap_settings(args):
+    """The :class:`BootstrapSettings` of the parsed options, or None without --bootstrap."""
+    if args.bootstrap is None:
+        return None
+    return BootstrapSettings(resamples=args.bootstrap, ci=args.ci, seed=args.seed,
+                             block_frames=args.block_frames)
 
 
 def release_cameras(root):
@@ -62,7 +101,6 @@ def plot_curves(results_by_det, out_dir):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    os.makedirs(out_dir, exist_ok=True)
     paths = []
     groups = list(next(iter(results_by_det.values())))
     for group in groups:
@@ -90,47 +128,136 @@ def plot_curves(results_by_det, out_dir):
             ax.legend(loc='lower left', fontsize=9)
         fig.tight_layout()
         path = osp.join(out_dir, f'hda_benchmark_{group}.png')
-        fig.savefig(path, dpi=100)
+        with atomic_open(path, 'wb') as f:
+            fig.savefig(f, format='png', dpi=100)
         plt.close(fig)
         paths.append(path)
     return paths
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    root = args.hda_root
-    if args.cameras:
-        cams, left = sorted({camera_id(c) for c in args.cameras}), []
+def score_detectors(root, detectors, cameras=None, gt=HDA_BENCHMARK['gt'], keep_curves=False,
+                    settings=None):
+    """Every detector on the release's cameras, and with ``settings`` the bootstrap.
+
+    Returns:
+        ``(results, pool, left, notes, boot)``: detector -> evaluate_benchmark's results;
+        the pooled cameras; those left out of the pool; what was not scored; the
+        :class:`~hda_plugin.evaluation.bootstrap.BootstrapResult` (None without
+        ``settings``).
+    """
+    if cameras:
+        cams, left = sorted({camera_id(c) for c in cameras}), []
     else:
         cams, left = release_cameras(root)
     n_frames, gts = {}, []
     for cam in tqdm(cams, desc='ground truth', unit='camera'):
-        gt = load_benchmark_gt(root, cam, args.gt)
-        n_frames[cam] = gt.n_frames
-        gts.append(gt)
-    results, dts = {}, {}
-    for det in args.detector:
+        g = load_benchmark_gt(root, cam, gt)
+        n_frames[cam] = g.n_frames
+        gts.append(g)
+    results, dts = OrderedDict(), OrderedDict()
+    for det in detectors:
         dts[det] = [load_benchmark_dt(root, det, cam, n_frames[cam])
                     for cam in tqdm(cams, desc=det, unit='camera')]
-        results[det] = evaluate_benchmark(gts, dts[det], pool=cams,
-                                          keep_curves=bool(args.plot))
-    notes = benchmark_notes(gts, dts)
+        results[det] = evaluate_benchmark(gts, dts[det], pool=cams, keep_curves=keep_curves)
+    boot = None
+    if settings is not None:
+        matched, images = OrderedDict(), None
+        for det in detectors:
+            images, matched[det] = match_benchmark_detections(gts, dts[det])
+        boot = bootstrap_benchmark(images, matched, pool=cams, settings=settings)
+        for det in detectors:  # the reweighting with every weight 1 is the figure itself
+            for group, iv in boot.detectors[det].intervals.items():
+                want = results[det][group].mr2
+                if not (iv.estimate == want or (iv.estimate != iv.estimate and want != want)):
+                    raise RuntimeError(
+                        f'{det} {group}: the bootstrap\'s MR-2 with every weight 1 is '
+                        f'{iv.estimate!r}, evaluate_benchmark\'s {want!r}: the matching '
+                        'of hda_plugin/evaluation/bootstrap.py and dbeval.py disagree.')
+    return results, cams, left, benchmark_notes(gts, dts), boot
+
+
+def _pct(x):
+    return 'nan' if x != x else f'{x:.1%}'
+
+
+def interval_table(results, boot, det, title):
+    """Lines of a detector's table with the bootstrap's columns."""
+    key = ci_key(boot.settings.ci)
+    d = boot.detectors[det]
+    header = ['cameras', 'frames', 'persons', 'dets>=40px', 'MR-2', f'MR-2 {key}', 'MR@0.1']
+    if d.vs_first is not None:
+        header += [f'diff {key} vs first', 'beats first']
+    rows = []
+    for name, r in results[det].items():
+        iv = d.intervals[name]
+        row = [name, r.num_images, r.num_gt, r.num_dt, _pct(r.mr2),
+               f'[{_pct(iv.ci[0])}, {_pct(iv.ci[1])}]', _pct(r.miss_rate_at_fppi_0_1)]
+        if d.vs_first is not None:
+            c = d.vs_first[name]
+            row += [f'[{c.diff_ci[0] * 100:+.1f}, {c.diff_ci[1] * 100:+.1f}] pt',
+                    _pct(c.beats_first)]
+        rows.append(row)
+    return [title] + format_table(header, rows)
+
+
+def bootstrap_json(boot):
+    """The bootstrap's settings as written to --json."""
+    s = boot.settings
+    return OrderedDict(resamples=s.resamples, ci=s.ci, seed=s.seed, unit=s.unit,
+                       block_frames=s.block_frames, interval=s.interval)
+
+
+def main(argv=None):
+    """Prints the tables; returns the results (detector -> group -> MissRateSummary), and
+    with ``--bootstrap`` ``(results, BootstrapResult)``."""
+    args = parse_args(argv)
+    root = args.hda_root
+    settings = bootstrap_settings(args)
+    results, cams, left, notes, boot = score_detectors(
+        root, args.detector, args.cameras, args.gt, keep_curves=bool(args.plot),
+        settings=settings)
     print('=' * 72)
     for det, res in results.items():
-        print('\n'.join(benchmark_table(res, hda_benchmark_title(args.gt, detector=det))))
+        title = hda_benchmark_title(args.gt, detector=det)
+        if boot is None:
+            print('\n'.join(benchmark_table(res, title)))
+        else:
+            print('\n'.join(interval_table(results, boot, det, title)))
+    if boot is not None:
+        s = boot.settings
+        first = args.detector[0]
+        print(f'bootstrap: {s.resamples} resamples of {s.unit}, {s.block_frames} frames a '
+              f'block, seed {s.seed}; {s.interval} intervals at {s.ci:g}; differences are '
+              f'MR-2 minus {first}\'s on the same resamples (percentage points)')
+        for det, d in boot.detectors.items():
+            bad = {g: iv.undefined for g, iv in d.intervals.items() if iv.undefined}
+            if bad:
+                print(f'note: {det}: resamples without a person but with detections have no '
+                      f'MR-2, left out of the interval: {bad}')
     if left:
         print(f'left out of the pool: cameras {left} (dbEval\'s hdawithout2a); '
               '--cameras to choose')
     for n in notes:
         print(f'note: {n}')
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(benchmark_metrics(results[args.detector[0]]), f, indent=1)
-        print(f'json ({args.detector[0]}): {args.json}')
+        first = args.detector[0]
+        out = benchmark_metrics(results[first])
+        if boot is not None:
+            out.update(bootstrap_metrics(boot, first))
+            out['bootstrap'] = bootstrap_json(boot)
+            out['detectors'] = OrderedDict(
+                (det, OrderedDict(list(benchmark_metrics(results[det]).items())
+                                  + list(bootstrap_metrics(boot, det).items())))
+                for det in args.detector)
+        write_atomic(json.dumps(out, indent=1), args.json, mode='w', encoding='utf-8')
+        print(f'json ({first}' + (', every detector under "detectors"' if boot else '')
+              + f'): {args.json}')
     if args.plot:
         paths = plot_curves(results, args.plot)
         print(f'plots: {paths[0]} (pool) and {len(paths) - 1} per camera in {args.plot}')
     print('=' * 72)
+    if boot is not None:
+        return results, boot
     return results
 
 
