@@ -30,7 +30,10 @@ from ..utils.table import format_table
 from .filtering import apply_filter_cfg
 
 __all__ = ['PERSON_METAINFO', 'LoadSummary', 'person_instance', 'PersonDataset',
-           'PersonConcatDataset']
+           'PersonConcatDataset', 'UNSET']
+
+#: the ``data_root`` of a set a mixed config names but the user does not have
+UNSET = 'unset'
 
 #: the label map every person data set declares (``METAINFO``): one class, ``person`` = 0
 PERSON_METAINFO = dict(classes=('person', ), palette=[(220, 20, 60)])
@@ -151,12 +154,14 @@ class PersonConcatDataset(ConcatDataset):
 
     Each entry is a data set config or object (``RepeatDataset`` wrappers give per-set
     repeat factors). ``skip_missing`` lets a mixed config list every set it knows: an
-    entry whose ``data_root`` is empty (its environment variable unset) is left out and
-    reported. Its ``metainfo`` is the first set's with ``sources``: type and root of each.
+    entry whose ``data_root`` is :data:`UNSET` (``'unset'``, the default a config gives
+    its root variable, ``'{{$CALTECH_ROOT:unset}}'``: MMEngine requires a non-empty one)
+    or empty is left out and reported; any other root must exist. Its ``metainfo`` is the
+    first set's with ``sources``: type and root of each.
 
     Args:
         datasets: the data sets (configs or built).
-        skip_missing (bool): leave out entries with an empty ``data_root``. Defaults to True.
+        skip_missing (bool): leave out entries whose ``data_root`` is unset. Defaults to True.
         lazy_init (bool): as MMEngine's. Defaults to False.
     """
 
@@ -165,12 +170,12 @@ class PersonConcatDataset(ConcatDataset):
         kept, skipped = [], []
         for d in datasets:
             root = _config_root(d) if isinstance(d, dict) else None
-            if isinstance(d, dict) and skip_missing and root == '':
+            if isinstance(d, dict) and skip_missing and root in ('', UNSET):
                 skipped.append(_config_type(d))
             else:
                 kept.append(d)
         if skipped:
-            print_log(f'PersonConcatDataset: left out {skipped}: their data_root is empty '
+            print_log(f'PersonConcatDataset: left out {skipped}: their data_root is unset '
                       '(set the environment variable the config reads, e.g. CALTECH_ROOT).',
                       logger='current', level=30)
         if not kept:

@@ -58,7 +58,7 @@ def test_person_concat_leaves_out_unset_roots_and_says_so(synthetic_release, cap
     from mmengine.logging import MMLogger
     MMLogger.get_instance('mmengine')  # print_log(logger='current') needs one
     mixed = PersonConcatDataset([
-        dict(type='RepeatDataset', times=3, dataset=dict(_hda('', [17]), type='HDADataset')),
+        dict(type='RepeatDataset', times=3, dataset=_hda('unset', [17])),
         _hda(synthetic_release, [17])])
     assert mixed.skipped == ['HDADataset']
     assert len(mixed) == len(DATASETS.build(_hda(synthetic_release, [17])))
