@@ -8,7 +8,7 @@
 #
 # ssd512_hda.py (the person model delta, runtime hooks, crash-safe checkpoints) with the HDA
 # data replaced by CityPersons' as _base_/datasets/citypersons.py defines it
-# (docs/datasets_citypersons.md), and CityPersons' own evaluation only (the HDA metrics
+# (docs/datasets.md, CityPersons), and CityPersons' own evaluation only (the HDA metrics
 # would fail on another set). CITYPERSONS_ROOT is copied into the dicts when the config is
 # read: set it through the environment, not --cfg-options.
 _base_ = './ssd512_hda.py'

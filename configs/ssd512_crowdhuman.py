@@ -8,7 +8,7 @@
 #
 # ssd512_hda.py (the person model delta, runtime hooks, crash-safe checkpoints) with the HDA
 # data replaced by CrowdHuman's as _base_/datasets/crowdhuman.py defines it
-# (docs/datasets_crowdhuman.md), and CrowdHuman's own evaluation only (the HDA metrics
+# (docs/datasets.md, CrowdHuman), and CrowdHuman's own evaluation only (the HDA metrics
 # would fail on another set). CROWDHUMAN_ROOT is copied into the dicts when the config is
 # read: set it through the environment, not --cfg-options.
 _base_ = './ssd512_hda.py'

@@ -220,7 +220,7 @@ def test_crowdhuman_metric_runs_on_cpu_with_this_dataset(tmp_path):
     assert res['mMR'] == 0.0 and res['JI'] == 1.0 and res['mAP'] == 0.5
     false_positive = [150, 100, 190, 150, 0.95]  # on the background, scored highest
     res = _run_metric(ann, ds, dict(perfect, a=perfect['a'] + [false_positive]))
-    # upstream quirk (docs/datasets_crowdhuman.md): the curve reaches every person before
+    # upstream quirk (docs/datasets.md, CrowdHuman): the curve reaches every person before
     # FPPI 1, its last miss rate 0 enters the log-average unfloored: MR 0 despite the FP
     assert res['mMR'] == 0.0 and res['JI'] < 1.0 and res['mAP'] < 0.5
     res = _run_metric(ann, ds, dict(a=perfect['a'] + [false_positive], b=perfect['b'][1:]))

@@ -1,5 +1,5 @@
 # The CityPersons data set in place of COCO: local paths, train/val splits, dataloaders and
-# the official evaluation (docs/datasets_citypersons.md). Loads alone on top of the model
+# the official evaluation (docs/datasets.md, CityPersons). Loads alone on top of the model
 # config named in _base_.
 _base_ = 'mmdet::ssd/ssd512_coco.py'
 

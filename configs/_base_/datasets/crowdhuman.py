@@ -1,5 +1,5 @@
 # The CrowdHuman data set in place of COCO: local paths, train/val splits, dataloaders and
-# MMDetection's CrowdHuman evaluation (docs/datasets_crowdhuman.md). Loads alone on top of
+# MMDetection's CrowdHuman evaluation (docs/datasets.md, CrowdHuman). Loads alone on top of
 # the model config named in _base_.
 _base_ = 'mmdet::ssd/ssd512_coco.py'
 
