@@ -1,3 +1,12 @@
+from .bootstrap import (
+    BenchmarkImages,
+    BootstrapResult,
+    BootstrapSettings,
+    MatchedDetections,
+    bootstrap_benchmark,
+    match_benchmark_detections,
+    weighted_mr2,
+)
 from .caltech import CaltechEvaluation, CaltechImage, evaluate_caltech
 from .citypersons import (
     CityPersonsEvaluation,
@@ -54,5 +63,7 @@ __all__ = [
     'CaltechImage', 'CaltechEvaluation', 'evaluate_caltech', 'CALTECH_SETTINGS',
     'DOLLAR_SETTINGS', 'HDA_BENCHMARK', 'HDA_BENCHMARK_RULES', 'hda_benchmark_title',
     'CityPersonsMetric', 'CityPersonsImage', 'CityPersonsSetup', 'CityPersonsEvaluation',
-    'evaluate_citypersons', 'CITYPERSONS', 'CITYPERSONS_SETUPS'
+    'evaluate_citypersons', 'CITYPERSONS', 'CITYPERSONS_SETUPS',
+    'BenchmarkImages', 'MatchedDetections', 'BootstrapSettings', 'BootstrapResult',
+    'bootstrap_benchmark', 'match_benchmark_detections', 'weighted_mr2'
 ]
