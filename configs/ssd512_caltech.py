@@ -22,19 +22,11 @@ train_dataloader = dict(
         dataset=dict(type='CaltechDataset', data_root=caltech_root, split='train',
                      filter_cfg=dict(filter_empty_gt=True, min_size=32),
                      pipeline={{_base_.train_pipeline}})))
-# A frame of a .seq video: LoadImageFast (ssd512_hda.py's test pipeline reads files).
-_test_pipeline = [
-    dict(type='LoadImageFast'),
-    dict(type='Resize', scale=(512, 512), keep_ratio=False),
-    dict(type='LoadHDAAnnotations', with_bbox=True),
-    dict(type='PackHDADetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
-]
 # The test set as dbEval.m loads it: person-fa left out, people/person?/ignore ignored.
 val_dataloader = dict(
     dataset=dict(_delete_=True, type='CaltechDataset', data_root=caltech_root, split='test',
                  ignore_labels=('people', 'person?', 'ignore'), drop_labels=('person-fa', ),
-                 test_mode=True, pipeline=_test_pipeline))
+                 test_mode=True, pipeline={{_base_.test_pipeline}}))
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='CaltechMetric', aspect_ratio=0.41, bounds=(5, 5, 635, 475),

@@ -35,7 +35,7 @@ class Preprocessor:
             kind = _short_type(t['type'])
             if kind in _ANNOTATION_LOADERS:
                 continue
-            if kind.startswith('LoadImageFrom'):
+            if kind.startswith('LoadImageFrom') or kind == 'LoadImageFast':
                 t = dict(type='mmdet.LoadImageFromNDArray')
             elif kind.startswith('Pack'):
                 t = dict(type='mmdet.PackDetInputs',

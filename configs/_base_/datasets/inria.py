@@ -1,46 +1,13 @@
 # The INRIA Person data set in place of COCO: the release as distributed (Train/Test, pos.lst
 # with PASCAL 1.00 annotations, neg.lst images without people), dataloaders and Dollár's
-# InriaTest evaluation. Applied on top of the model config named in _base_; the train
-# pipeline is configs/_base_/datasets/hda.py's fast SSD augmentation.
-_base_ = 'mmdet::ssd/ssd512_coco.py'
-
-custom_imports = dict(imports=['hda_plugin'], allow_failed_imports=False)
+# InriaTest evaluation. Loads alone, with SSD's pipelines of
+# person_pipelines.py.
+_base_ = './person_pipelines.py'
 
 # The INRIAPerson folder of the release (holding Train/ and Test/ with their .lst files).
 # Copied into the datasets below when the config is read: set it through the environment,
 # not --cfg-options.
 inria_root = '{{$INRIA_ROOT:data/INRIAPerson/}}'
-
-# hda.py's pipeline: MMDetection's SSD augmentation (Expand, MinIoURandomCrop, Resize,
-# RandomFlip, PhotoMetricDistortion) done by hda-ssd's faster transforms.
-train_pipeline = [
-    dict(type='LoadImageFast', defer_decode=True, backend_args={{_base_.backend_args}}),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='SSDRandomCropResize',
-        scale=({{_base_.input_size}}, {{_base_.input_size}}),
-        mean={{_base_.model.data_preprocessor.mean}},
-        to_rgb={{_base_.model.data_preprocessor.bgr_to_rgb}},
-        ratio_range=(1, 4),
-        min_ious=(0.1, 0.3, 0.5, 0.7, 0.9),
-        min_crop_size=0.3,
-        flip_prob=0.5,
-        impl='fast'),
-    dict(
-        type='PhotoMetricDistortionLUT',
-        brightness_delta=32,
-        contrast_range=(0.5, 1.5),
-        saturation_range=(0.5, 1.5),
-        hue_delta=18),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
-    dict(type='Resize', scale=(512, 512), keep_ratio=False),
-    dict(type='LoadHDAAnnotations', with_bbox=True),
-    dict(type='PackHDADetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
-]
 
 # Train: the 614 positive images (PASperson boxes) and the 1,218 negatives, images without
 # people (background to learn from). filter_empty_gt=False keeps the negatives: with True
@@ -50,7 +17,7 @@ inria_train = dict(
     data_root=inria_root,
     split='Train',  # negatives included by default for Train
     filter_cfg=dict(filter_empty_gt=False, min_size=32),
-    pipeline=train_pipeline)
+    pipeline={{_base_.train_pipeline}})
 # Test: the 288 positive test images, as Dollár's dbInfo('InriaTest') scores them (false
 # positives per image over those; negatives=True adds the 453 negatives).
 inria_test = dict(
@@ -58,7 +25,7 @@ inria_test = dict(
     data_root=inria_root,
     split='Test',
     test_mode=True,
-    pipeline=test_pipeline)
+    pipeline={{_base_.test_pipeline}})
 
 train_dataloader = dict(
     num_workers=4,
