@@ -195,7 +195,9 @@ class CrossVal:
         a, wd = self.args, self.fold_dir(seed, fold.fold)
         opts = self.raw_opts + [f'{k}=[{",".join(map(str, v))}]' for k, v in
                                 camera_overrides(self.datasets, fold, 'test').items()]
-        rest = ['--work-dir', wd, '--hda-detections', self.detector(seed), '--hda-out', wd,
+        # its own work dir: MMEngine dumps the config there, the training's dump stays
+        rest = ['--work-dir', osp.join(wd, 'test'), '--hda-detections', self.detector(seed),
+                '--hda-out', wd,
                 '--cfg-options'] + opts
         if a.launcher == 'pytorch':
             return ['bash', self._tool('dist_test.sh', python), self.config, ckpt,
@@ -258,7 +260,7 @@ def newest_test_metrics(fold_dir, since):
     """The metrics tools/test.py logged (MMEngine's ``<work_dir>/<stamp>/<stamp>.json``) in
     a run started after ``since``; None when there is none."""
     best = None
-    for stamp in os.listdir(fold_dir):
+    for stamp in os.listdir(fold_dir) if osp.isdir(fold_dir) else ():
         path = osp.join(fold_dir, stamp, f'{stamp}.json')
         if osp.isfile(path) and osp.getmtime(path) >= since and \
                 (best is None or osp.getmtime(path) > osp.getmtime(best)):
@@ -320,7 +322,7 @@ def run_fold(cv, seed, fold, k):
     if not ok:
         raise CrossValError(f'{head}: tools/test.py exited 0 but {why}.')
     done = dict(trained, test_cameras=fold.test_cameras,
-                test_metrics=newest_test_metrics(wd, t0))
+                test_metrics=newest_test_metrics(osp.join(wd, 'test'), t0))
     write_json(done, osp.join(wd, DONE))
     return done
 

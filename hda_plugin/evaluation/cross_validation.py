@@ -192,7 +192,7 @@ def make_folds(people: Mapping[int, int], k: int, n_val: int,
     out = []
     for i, test in enumerate(folds):
         val = validation_cameras(folds, people, i, n_val)
-        train = [c for c in people if c not in test and c not in val]
+        train = sorted(c for c in people if c not in test and c not in val)
         out.append(CrossValFold(i, list(test), val, train, sum(people[c] for c in test)))
     return out
 
@@ -248,15 +248,15 @@ def release_root_of(datasets: Mapping[str, Tuple[str, Mapping]], config: str) ->
 
 def camera_overrides(datasets: Mapping[str, Tuple[str, Mapping]], fold: CrossValFold,
                      role: str = 'train') -> Dict[str, List[int]]:
-    """``--cfg-options`` of a fold: ``role='train'`` sets the training cameras and the
-    validation cameras (val and test dataloaders, so a test run of the training config is
-    on them too); ``role='test'`` sets the test dataloader to the fold's test cameras."""
+    """``--cfg-options`` of a fold: the training cameras in the train dataloader, the
+    validation cameras in the val dataloader, and in the test dataloader the validation
+    cameras (``role='train'``: a test run of the training config is on them too) or the
+    fold's test cameras (``role='test'``)."""
     p = {loader: f'{path}.cameras' for loader, (path, _) in datasets.items()}
-    if role == 'train':
-        return OrderedDict([(p['train_dataloader'], list(fold.train_cameras)),
-                            (p['val_dataloader'], list(fold.val_cameras)),
-                            (p['test_dataloader'], list(fold.val_cameras))])
-    return OrderedDict([(p['test_dataloader'], list(fold.test_cameras))])
+    return OrderedDict([
+        (p['train_dataloader'], list(fold.train_cameras)),
+        (p['val_dataloader'], list(fold.val_cameras)),
+        (p['test_dataloader'], list(fold.val_cameras if role == 'train' else fold.test_cameras))])
 
 
 def config_fingerprint(cfg_dict: Mapping) -> str:
