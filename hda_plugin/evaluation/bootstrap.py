@@ -23,8 +23,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from ..fileio.hda_layout import camera_id, camera_name
-from ..structures.boxes import resize_xywh_to_aspect, xywh_to_xyxy
-from .functional import REF_FPPI, match_batch
+from .dbeval import BenchmarkMatch, match_benchmark
+from .functional import REF_FPPI
 from .protocols import HDA_BENCHMARK
 
 __all__ = ['BenchmarkImages', 'MatchedDetections', 'BootstrapSettings', 'GroupInterval',
@@ -167,57 +167,24 @@ def benchmark_images(gt) -> BenchmarkImages:
     return BenchmarkImages(cams, frames, num_gt)
 
 
-def _cat(xs, shape, dtype):
-    return np.concatenate(xs).astype(dtype) if xs else np.zeros(shape, dtype)
-
-
-def _flat(per_cam, img_base, cam_index):
-    """Image index, boxes and scores of every camera's rows, cameras ascending."""
-    per_cam = sorted(per_cam, key=lambda c: c.camera)
-    img = [img_base[cam_index[c.camera]] + c.frame - 1 for c in per_cam]
-    cat = _cat
-    return (cat(img, 0, np.int64), cat([c.boxes.reshape(-1, 4) for c in per_cam], (0, 4),
-                                       np.float64),
-            cat([c.scores for c in per_cam], 0, np.float64))
-
-
-def match_benchmark_detections(gt, dt) -> Tuple[BenchmarkImages, MatchedDetections]:
-    """The matching half of :func:`~.dbeval.evaluate_benchmark` (its rules from
-    :data:`~.protocols.HDA_BENCHMARK`: boxes resized to the aspect ratio, detections under
-    the height limit not taking part, IoU threshold), done once for the bootstrap.
+def match_benchmark_detections(gt, dt, matched: Optional[BenchmarkMatch] = None
+                               ) -> Tuple[BenchmarkImages, MatchedDetections]:
+    """The images and one detector's detections as :func:`~.dbeval.match_benchmark`
+    matches them (done once; pass ``matched`` when :func:`~.dbeval.evaluate_benchmark`
+    has it already).
 
     Args:
         gt, dt: :class:`~.dbeval.CameraBoxes` per camera, the same cameras and frame counts
             (as :func:`~.dbeval.load_benchmark_gt` / :func:`~.dbeval.load_benchmark_dt`
             give them).
+        matched: their :class:`~.dbeval.BenchmarkMatch`, if computed already.
 
     Returns:
         ``(images, matched detections)``; :func:`weighted_mr2` with every weight 1 gives
         evaluate_benchmark's MR-2s exactly.
     """
-    cams = sorted(c.camera for c in gt)
-    if sorted(c.camera for c in dt) != cams:
-        raise ValueError(f'match_benchmark_detections: ground truth for cameras {cams}, '
-                         f'detections for {sorted(c.camera for c in dt)}: one of each per '
-                         'camera.')
-    n_frames = {c.camera: c.n_frames for c in gt}
-    for c in dt:
-        if c.n_frames != n_frames[c.camera]:
-            raise ValueError(f'{camera_name(c.camera)}: detections over {c.n_frames} frames, '
-                             f'ground truth over {n_frames[c.camera]}.')
-    cam_index = {c: i for i, c in enumerate(cams)}
-    img_base = np.concatenate([[0], np.cumsum([n_frames[c] for c in cams])]).astype(np.int64)
-    g_img, g_boxes, _ = _flat(gt, img_base, cam_index)
-    d_img, d_boxes, d_scores = _flat(dt, img_base, cam_index)
-    aspect = HDA_BENCHMARK['aspect_ratio']
-    g_boxes = resize_xywh_to_aspect(g_boxes, aspect)
-    d_boxes = resize_xywh_to_aspect(d_boxes, aspect)
-    keep = (d_boxes[:, 3] >= HDA_BENCHMARK['min_det_height']) & (d_boxes[:, 3] < np.inf)
-    g_xyxy = xywh_to_xyxy(g_boxes)
-    dt_match, _ = match_batch(xywh_to_xyxy(d_boxes), d_scores, d_img, g_xyxy, g_xyxy, g_img,
-                              keep[None], np.ones((1, len(g_img)), bool),
-                              HDA_BENCHMARK['iou_thr'])
-    return benchmark_images(gt), MatchedDetections(d_scores, dt_match[0], d_img)
+    m = matched if matched is not None else match_benchmark(gt, dt)
+    return benchmark_images(gt), MatchedDetections(m.dt_score, m.dt_match, m.dt_image)
 
 
 def block_weights(images: BenchmarkImages, resamples: int, block_frames: int,

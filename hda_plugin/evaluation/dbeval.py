@@ -35,8 +35,9 @@ from .functional import (
 from .protocols import HDA_BENCHMARK
 
 __all__ = ['CameraBoxes', 'BenchmarkFrame', 'benchmark_n_frames', 'load_benchmark_gt',
-           'load_benchmark_dt', 'evaluate_benchmark', 'evaluate_predictions', 'benchmark_table',
-           'benchmark_notes', 'benchmark_metrics', 'GT_FROM_VBB_RULE']
+           'load_benchmark_dt', 'BenchmarkMatch', 'match_benchmark', 'evaluate_benchmark',
+           'evaluate_predictions', 'benchmark_table', 'benchmark_notes', 'benchmark_metrics',
+           'GT_FROM_VBB_RULE']
 
 _PERSON_RE = re.compile(r'^person\d*$')
 
@@ -205,21 +206,42 @@ def _flatten(per_cam: Sequence[CameraBoxes], cam_index: Dict[int, int], img_base
             np.concatenate(scores) if scores else np.zeros(0))
 
 
-def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
-                       pool: Optional[Sequence[int]] = None, keep_curves: bool = False
-                       ) -> 'OrderedDict[str, MissRateSummary]':
-    """dbEval's figure for the pool of cameras and for each camera alone.
+@dataclass
+class BenchmarkMatch:
+    """The detections of one detector matched to the ground truth under the benchmark's
+    rules, once: what :func:`evaluate_benchmark` scores and the bootstrap reweights.
+
+    Images are every frame 1..nFrame of every camera, cameras ascending (dbInfo's setIds,
+    as loadGt/loadDt build their cell arrays).
+
+    Attributes:
+        cameras: the camera ids, ascending.
+        n_frames: camera -> its number of frames (images).
+        image_camera: ``(I,)`` the camera of each image.
+        gt_image: ``(G,)`` the image of each ground truth.
+        dt_image, dt_score: ``(D,)`` the image and score of each detection.
+        dt_match: ``(D,)`` :func:`~.functional.match_batch`'s flags (1 true positive, 0 false
+            positive, -2 not taking part: under the height limit).
+        dt_kept: ``(D,)`` bool, the detections taking part.
+    """
+    cameras: List[int]
+    n_frames: Dict[int, int]
+    image_camera: np.ndarray
+    gt_image: np.ndarray
+    dt_image: np.ndarray
+    dt_score: np.ndarray
+    dt_match: np.ndarray
+    dt_kept: np.ndarray
+
+
+def match_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes]) -> BenchmarkMatch:
+    """dbEval's matching (:data:`~.protocols.HDA_BENCHMARK`): every box resized to aspect
+    0.41 about its centre, detections under 40 px not taking part, IoU 0.5, highest scores
+    first, each person matched once.
 
     Args:
         gt, dt: per camera (the same cameras, any order), from :func:`load_benchmark_gt`
             and :func:`load_benchmark_dt` or built from a model's predictions.
-        pool: the cameras pooled into ``'pool'``; defaults to all given except 02
-            (``dbInfo('hdawithout2a')``).
-        keep_curves: also return each curve (``summary.curve``).
-
-    Returns:
-        ``'pool'``, then ``'camNN'`` in camera order -> :class:`~.functional.MissRateSummary`
-        with ``num_dt`` (detections >= 40 px) and ``cameras``.
     """
     cams = sorted(c.camera for c in gt)
     if sorted(c.camera for c in dt) != cams:
@@ -230,8 +252,6 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
         if c.n_frames != n_frames[c.camera]:
             raise ValueError(f'{camera_name(c.camera)}: detections over {c.n_frames} frames, '
                              f'ground truth over {n_frames[c.camera]}.')
-    # every frame 1..nFrame of every camera is an image, in camera order (dbInfo's setIds
-    # are ascending), as loadGt/loadDt build their cell arrays
     cam_index = {c: i for i, c in enumerate(cams)}
     img_base = np.concatenate([[0], np.cumsum([n_frames[c] for c in cams])]).astype(np.int64)
     img_cam = np.repeat(np.array(cams, dtype=np.int64), [n_frames[c] for c in cams])
@@ -247,7 +267,33 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
     dt_match, _ = match_batch(xywh_to_xyxy(d_boxes), d_scores, d_img, g_xyxy, g_xyxy, g_img,
                               keep[None], np.ones((1, len(g_img)), bool),
                               HDA_BENCHMARK['iou_thr'])
-    dt_match = dt_match[0]
+    return BenchmarkMatch(cams, n_frames, img_cam, g_img, d_img, d_scores, dt_match[0], keep)
+
+
+def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
+                       pool: Optional[Sequence[int]] = None, keep_curves: bool = False,
+                       matched: Optional[BenchmarkMatch] = None
+                       ) -> 'OrderedDict[str, MissRateSummary]':
+    """dbEval's figure for the pool of cameras and for each camera alone.
+
+    Args:
+        gt, dt: per camera (the same cameras, any order), from :func:`load_benchmark_gt`
+            and :func:`load_benchmark_dt` or built from a model's predictions.
+        pool: the cameras pooled into ``'pool'``; defaults to all given except 02
+            (``dbInfo('hdawithout2a')``).
+        keep_curves: also return each curve (``summary.curve``).
+        matched: :func:`match_benchmark` of ``gt`` and ``dt`` when done already (the
+            bootstrap reuses it); computed here otherwise.
+
+    Returns:
+        ``'pool'``, then ``'camNN'`` in camera order -> :class:`~.functional.MissRateSummary`
+        with ``num_dt`` (detections >= 40 px) and ``cameras``.
+    """
+    m = matched if matched is not None else match_benchmark(gt, dt)
+    cams, n_frames, img_cam = m.cameras, m.n_frames, m.image_camera
+    cam_index = {c: i for i, c in enumerate(cams)}
+    d_img, g_img, d_scores, dt_match, keep = (m.dt_image, m.gt_image, m.dt_score, m.dt_match,
+                                              m.dt_kept)
     if pool is None:
         pool = [c for c in cams if c not in HDA_BENCHMARK['excluded_cameras']]
     pool = sorted(camera_id(c) for c in pool)

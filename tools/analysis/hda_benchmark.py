@@ -41,6 +41,7 @@ from hda_plugin.evaluation.dbeval import (  # noqa: E402
     evaluate_benchmark,
     load_benchmark_dt,
     load_benchmark_gt,
+    match_benchmark,
 )
 from hda_plugin.evaluation.protocols import HDA_BENCHMARK, hda_benchmark_title  # noqa: E402
 from hda_plugin.fileio.atomic import atomic_open, write_atomic  # noqa: E402
@@ -154,16 +155,17 @@ def score_detectors(root, detectors, cameras=None, gt=HDA_BENCHMARK['gt'], keep_
         g = load_benchmark_gt(root, cam, gt)
         n_frames[cam] = g.n_frames
         gts.append(g)
-    results, dts = OrderedDict(), OrderedDict()
+    results, dts, matched, images = OrderedDict(), OrderedDict(), OrderedDict(), None
     for det in detectors:
         dts[det] = [load_benchmark_dt(root, det, cam, n_frames[cam])
                     for cam in tqdm(cams, desc=det, unit='camera')]
-        results[det] = evaluate_benchmark(gts, dts[det], pool=cams, keep_curves=keep_curves)
+        match = match_benchmark(gts, dts[det])  # once, for the figure and the bootstrap
+        results[det] = evaluate_benchmark(gts, dts[det], pool=cams, keep_curves=keep_curves,
+                                          matched=match)
+        if settings is not None:
+            images, matched[det] = match_benchmark_detections(gts, dts[det], match)
     boot = None
     if settings is not None:
-        matched, images = OrderedDict(), None
-        for det in detectors:
-            images, matched[det] = match_benchmark_detections(gts, dts[det])
         boot = bootstrap_benchmark(images, matched, pool=cams, settings=settings)
         for det in detectors:  # the reweighting with every weight 1 is the figure itself
             for group, iv in boot.detectors[det].intervals.items():
