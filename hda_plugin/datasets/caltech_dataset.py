@@ -50,7 +50,9 @@ class CaltechDataset(PersonDataset):
       ``person-fa`` at all; the test config sets ``drop_labels=('person-fa',)``.
     - with ``visibility_range=(lo, hi)``, persons whose visible fraction (unset ``posv``
       counting as 1.0, fully visible) lies outside become ignore regions (``ignore_vis``).
-    - boxes are clipped to the image; one with no area left is dropped (``zero_area``,
+    - boxes reaching out of the image are clipped to it in training and kept as annotated
+      in test mode (dbEval scores them unclipped; its ``bnds`` make them ignore regions),
+      counted as ``clipped`` either way; one with no area inside is dropped (``zero_area``,
       ``outside``).
     - any other label: an error listing every unknown label with its file and first frame.
 
@@ -217,14 +219,16 @@ class CaltechDataset(PersonDataset):
             return None
         vis = self._dollar_visibility(obj.pos[row], obj.posv[row])
         if kind == 'ignore':
-            inst = person_instance(obj.pos[row], head.width, head.height, counts, True)
+            inst = person_instance(obj.pos[row], head.width, head.height, counts, True,
+                                   clip=not self.test_mode)
             counts['ignore_label'] += inst is not None
             return inst
         ignore = False
         if self.visibility_range is not None:
             frac = 1.0 if vis == float('inf') else vis
             ignore = not self.visibility_range[0] <= frac <= self.visibility_range[1]
-        inst = person_instance(obj.pos[row], head.width, head.height, counts, ignore, vis)
+        inst = person_instance(obj.pos[row], head.width, head.height, counts, ignore, vis,
+                               clip=not self.test_mode)
         if inst is not None:
             counts['ignore_vis' if ignore else 'persons'] += 1
             counts['occluded'] += int(not ignore and bool(obj.occl[row]))

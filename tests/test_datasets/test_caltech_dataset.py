@@ -32,9 +32,10 @@ def _build(root, **kw):
     return DATASETS.build(dict(type='CaltechDataset', data_root=root, **kw))
 
 
-def _expected(anns, step, first, ignore=IGNORE, drop=()):
+def _expected(anns, step, first, ignore=IGNORE, drop=(), clip=False):
     """Every image's instances, computed from the annotation as written (the rules stated
-    in CaltechDataset's docstring; boxes clipped to 640x480)."""
+    in CaltechDataset's docstring; boxes with no area inside 640x480 dropped, the others
+    kept as annotated in test mode, clipped to the image in training)."""
     out = []
     for (s, v), ann in sorted(anns.items()):
         per = ann.per_frame()
@@ -48,6 +49,8 @@ def _expected(anns, step, first, ignore=IGNORE, drop=()):
                 x2, y2 = min(x + w, 640), min(y + h, 480)
                 if x2 <= x1 or y2 <= y1:
                     continue
+                if not clip:
+                    x1, y1, x2, y2 = x, y, x + w, y + h
                 inst = dict(bbox=[x1, y1, x2, y2], bbox_label=0,
                             ignore_flag=int(obj.label in ignore))
                 if obj.label == 'person':
@@ -98,6 +101,9 @@ def test_train_split_every_third_frame_and_filter(release):
     ds = _build(root, sets=[6], frame_step=3, test_mode=True)
     assert [ds.get_data_info(i)['seq_frame'] for i in range(3)] == [2, 5, 8]
     _check(ds, _expected({k: a for k, a in anns.items() if k[0] == 6}, 3, 2))
+    # in training, boxes reaching out of the frame are clipped to it
+    train = _build(root, sets=[6], frame_step=3)
+    _check(train, _expected({k: a for k, a in anns.items() if k[0] == 6}, 3, 2, clip=True))
     with pytest.raises(FileNotFoundError, match=r'set00.*absent'):
         _build(root, split='train')
 
