@@ -34,6 +34,8 @@ from hda_plugin.evaluation.cross_validation import (  # noqa: E402
     VAL_RULE,
     CrossValError,
     best_checkpoint,
+    caltech_pool,
+    caltech_table,
     camera_overrides,
     check_record,
     config_fingerprint,
@@ -133,6 +135,7 @@ class CrossVal:
         self.args = args
         opts, self.raw_opts = user_options(args.cfg_options)
         cfg = config_from_args(argparse.Namespace(config=args.config, cfg_options=opts))
+        self.cfg = cfg
         self.config = args.config
         self.datasets = find_hda_datasets(cfg, args.config)
         self.release = release_root_of(self.datasets, args.config)
@@ -367,7 +370,9 @@ def collect(cv, seeds, finished):
                         dict(config=cv.plan['config'], fingerprint=cv.plan['fingerprint'],
                              seed=seed, folds=[f.to_dict() for f in cv.folds]))
         metrics, _, pool = score_pool(cv.release, cv.root, cv.detector(seed), list(cv.people))
-        runs.append(dict(seed=seed, detector=cv.detector(seed), pool_cameras=pool, **metrics))
+        caltech = caltech_pool(cv.cfg, cv.root, cv.detector(seed), list(cv.people))
+        runs.append(dict(seed=seed, detector=cv.detector(seed), pool_cameras=pool, **metrics,
+                         **caltech))
     mean, std = mean_std(runs)
     folds = []
     for f in cv.folds:
@@ -383,13 +388,18 @@ def collect(cv, seeds, finished):
     summary = dict({k: v for k, v in cv.plan.items() if k != 'folds'}, seeds=list(seeds),
                    folds=folds, runs=runs, mean=mean, std=std, benchmark_command=bench,
                    note='hda/MR-2: protocol hda-benchmark (dbEval.m) on the pooled allD.txt; '
-                   'the caltech settings are per fold only (folds[].test_metrics)')
+                   'caltech/<setting>/MR-2: protocol caltech (the config\'s CaltechMetric) '
+                   'on the same pooled detections and the test set\'s vbb ground truth; '
+                   'folds[].test_metrics: each fold\'s own test run')
     write_json(summary, osp.join(cv.root, SUMMARY_FILE))
     print('=' * 72)
     print(f'{cv.name}: log-average miss rate, protocol hda-benchmark (dbEval.m: '
           f'GT {HDA_BENCHMARK["gt"]}), {len(cv.folds)}-fold cross-validation over cameras, '
           f'seeds {list(seeds)}; pool = cameras {runs[0]["pool_cameras"]}')
     print('\n'.join(summary_table(runs, mean, std, list(cv.people))))
+    print('log-average miss rate, protocol caltech (Dollár\'s settings on the vbb annotations, '
+          'the same pooled detections), pool of all cameras:')
+    print('\n'.join(caltech_table(runs, mean, std)))
     print(f'pooled detections: {osp.join(cv.root, "hda_detections")}/{cv.name}_seed*/')
     print(f'same figure: {bench}')
     print(f'summary: {osp.join(cv.root, SUMMARY_FILE)}')

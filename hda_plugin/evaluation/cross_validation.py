@@ -42,7 +42,8 @@ __all__ = ['CrossValError', 'CrossValFold', 'FOLD_RULE', 'VAL_RULE', 'SELECTION_
            'people_frames', 'assign_folds', 'validation_cameras', 'make_folds',
            'default_cameras', 'parse_cameras', 'find_hda_datasets', 'release_root_of',
            'camera_overrides', 'config_fingerprint', 'pool_detections', 'score_pool',
-           'link_release', 'mean_std', 'summary_table', 'PLAN_FILE', 'SUMMARY_FILE',
+           'link_release', 'caltech_pool', 'caltech_table', 'mean_std', 'summary_table',
+           'PLAN_FILE', 'SUMMARY_FILE',
            'check_record', 'write_json', 'read_json', 'fold_complete', 'best_checkpoint']
 
 #: The fold rule, as printed.
@@ -377,6 +378,65 @@ def score_pool(release: str, out_root: str, detector: str, cameras: Sequence[int
     results = evaluate_benchmark(gts, dts, pool=pool)
     metrics = OrderedDict((f'hda/{k}', float(v)) for k, v in benchmark_metrics(results).items())
     return metrics, results, pool
+
+
+def caltech_pool(cfg, out_root: str, detector: str, cameras: Sequence[int]
+                 ) -> 'OrderedDict[str, float]':
+    """The config's ``caltech`` settings (its test evaluator's ``CaltechMetric``: Dollár's
+    settings on the vbb annotations) over the pooled ``allD.txt`` of ``detector`` under
+    ``out_root``: every camera's frames of the config's test set (its ``frame_step``), the
+    ground truth as the test runs load it, the detections as the benchmark reads them.
+    Keys as the test run prints them (``caltech/Reasonable/MR-2``, ...)."""
+    import numpy as np
+    from mmdet.registry import DATASETS
+    from mmengine.registry import init_default_scope
+
+    from ..fileio.alld import find_alld, read_alld
+    from ..structures.boxes import xywh_to_xyxy
+    from ..utils.config import inner_dataset_cfg
+    from .caltech import CaltechImage
+    from .results import metric_from_config
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    metric = metric_from_config(cfg)
+    ds_cfg = dict(inner_dataset_cfg(cfg['test_dataloader']['dataset']))
+    ds_cfg.update(pipeline=[], test_mode=True, cameras=sorted(camera_id(c) for c in cameras))
+    dataset = DATASETS.build(ds_cfg)
+    dets = {}
+    for cam in ds_cfg['cameras']:
+        a = read_alld(find_alld(out_root, detector, cam))
+        order = np.argsort(a.frame, kind='stable')
+        frames = a.frame[order]
+        dets[cam] = (frames, xywh_to_xyxy(a.boxes[order]), a.scores[order])
+    images = []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        frames, boxes, scores = dets[camera_id(info['camera'])]
+        lo, hi = np.searchsorted(frames, info['frame'], 'left'), \
+            np.searchsorted(frames, info['frame'], 'right')
+        inst = info['instances']
+        regular = [x for x in inst if not x['ignore_flag']]
+        images.append(CaltechImage(
+            info['camera'], boxes[lo:hi].astype(np.float32), scores[lo:hi].astype(np.float32),
+            np.array([x['bbox'] for x in regular], np.float64).reshape(-1, 4),
+            np.array([x.get('visibility', np.inf) for x in regular], np.float64),
+            np.array([x['bbox'] for x in inst if x['ignore_flag']], np.float64).reshape(-1, 4)))
+    prefix = metric.prefix or metric.default_prefix
+    return OrderedDict((f'{prefix}/{k}', float(v))
+                       for k, v in metric.compute_metrics(images).items())
+
+
+def caltech_table(runs: Sequence[Mapping[str, Any]], mean: Mapping, std: Mapping
+                  ) -> List[str]:
+    """One screen: each caltech setting's pooled MR-2 per seed, then mean +- std."""
+    keys = [k for k in runs[0] if k.startswith('caltech/') and k.endswith('/MR-2')]
+
+    def pct(v):
+        return 'n/a' if v is None else f'{v:.1%}'
+    rows = [[r['detector']] + [pct(r.get(k)) for k in keys] for r in runs]
+    if len(runs) > 1:
+        rows.append(['mean +- std'] + [f'{pct(mean.get(k))} +- {pct(std.get(k))}'
+                                       for k in keys])
+    return format_table(['run'] + [k.split('/')[1] for k in keys], rows)
 
 
 def mean_std(runs: Sequence[Mapping[str, Any]]) -> Tuple['OrderedDict', 'OrderedDict']:

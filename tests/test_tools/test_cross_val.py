@@ -174,6 +174,14 @@ def test_cross_validation_end_to_end(full_run, synthetic_release, tmp_path):
     assert run['seed'] == 0 and run['detector'] == f'{NAME}_seed0'
     assert set(run) >= {'hda/MR-2', 'hda/MR-2_cam17', 'hda/MR-2_cam19', 'hda/MR-2_cam50'}
     assert summary['mean']['hda/MR-2'] == run['hda/MR-2'] and summary['std']['hda/MR-2'] is None
+    # the caltech settings over the same pooled detections: per camera, what the fold that
+    # tested the camera computed in its own test run
+    assert 'caltech/Reasonable/MR-2' in run and 'caltech/Reasonable/MR-2' in summary['mean']
+    for f in folds:
+        for c in f['test_cameras']:
+            key = f'caltech/Reasonable/MR-2_cam{c}'
+            assert run[key] == pytest.approx(f['test_metrics']['0'][key], abs=1e-4), key
+    assert 'protocol caltech' in out and 'Reasonable' in out
     # the benchmark tool on the pooled folder gives the summary's figures
     js = tmp_path / 'mr.json'
     p = subprocess.run([sys.executable, 'tools/analysis/hda_benchmark.py', str(work),
