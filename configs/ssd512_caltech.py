@@ -29,7 +29,7 @@ val_dataloader = dict(
                  test_mode=True, pipeline={{_base_.test_pipeline}}))
 test_dataloader = val_dataloader
 val_evaluator = [
-    dict(type='CaltechMetric', aspect_ratio=0.41, bounds=(5, 5, 635, 475),
+    dict(type='CaltechMetric', aspect_ratio=0.41, bounds=(5, 5, 635, 475), per_camera=False,
          settings=['Reasonable', 'All', 'Scale=near', 'Scale=medium', 'Scale=far',
                    'Occ=none', 'Occ=partial', 'Occ=heavy']),
 ]

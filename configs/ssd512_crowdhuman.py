@@ -38,7 +38,7 @@ test_dataloader = val_dataloader
 
 # MMDetection's CrowdHumanMetric: AP, MR-2 and JI on full-body boxes (it reads the .odgt).
 val_evaluator = [
-    dict(type='CrowdHumanMetric', ann_file=crowdhuman_root + 'annotation_val.odgt',
+    dict(type='CrowdHumanMetric', ann_file=crowdhuman_root + '/annotation_val.odgt',
          metric=['AP', 'MR', 'JI'], num_ji_process=4)
 ]
 test_evaluator = val_evaluator

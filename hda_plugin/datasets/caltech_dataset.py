@@ -187,7 +187,7 @@ class CaltechDataset(PersonDataset):
                 kinds[id(obj)] = kind
             if unknown:
                 continue  # collect every unknown label before raising
-            per_frame = ann.per_frame()
+            per_frame = ann.per_frame(frames)  # the kept frames only
             for f in frames:
                 instances = []
                 for obj, row in per_frame[f]:

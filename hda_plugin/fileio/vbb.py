@@ -72,13 +72,23 @@ class VbbAnnotation:
     log: Optional[np.ndarray] = None
     path: str = '<string>'
 
-    def per_frame(self):
-        """Returns a list (index = 0-based frame) of ``(object, row)`` pairs."""
-        frames = [[] for _ in range(self.n_frames)]
-        for obj in self.objects:
-            for f in range(obj.start, obj.end + 1):
-                frames[f - 1].append((obj, f - obj.start))
-        return frames
+    def per_frame(self, frames: Optional[Iterable[int]] = None):
+        """``(object, row)`` pairs per 0-based frame: a list over every frame, or with
+        ``frames`` (0-based, e.g. every 30th) a dict over those only, built without
+        touching the others."""
+        if frames is None:
+            out = [[] for _ in range(self.n_frames)]
+            for obj in self.objects:
+                for f in range(obj.start, obj.end + 1):
+                    out[f - 1].append((obj, f - obj.start))
+            return out
+        wanted = np.asarray(sorted(set(int(f) for f in frames)), dtype=np.int64)
+        out = {int(f): [] for f in wanted}
+        for obj in self.objects:  # 0-based frames start-1 .. end-1 that are wanted
+            lo, hi = np.searchsorted(wanted, [obj.start - 1, obj.end], 'left')
+            for f in wanted[lo:hi].tolist():
+                out[f].append((obj, f - (obj.start - 1)))
+        return out
 
 
 #: Largest ``nFrame`` accepted (the readers allocate per frame; HDA's longest camera has

@@ -152,7 +152,7 @@ def test_missing_image_error_or_counted_in_training(release):
 
 
 def _load_config(path, monkeypatch, root):
-    monkeypatch.setenv('CROWDHUMAN_ROOT', root + '/')
+    monkeypatch.setenv('CROWDHUMAN_ROOT', root)  # as the docs write it: no trailing slash
     return Config.fromfile(osp.join(ROOT, path))
 
 
@@ -162,7 +162,8 @@ def test_base_config_builds_the_val_split(release, monkeypatch):
     assert ds.test_mode and _instances(ds) == _expected()
     (ev, ) = cfg.test_evaluator
     assert ev['type'] == 'CrowdHumanMetric' and \
-        ev['ann_file'] == osp.join(release, 'annotation_val.odgt')
+        osp.normpath(ev['ann_file']) == osp.join(release, 'annotation_val.odgt')
+    assert osp.isfile(ev['ann_file'])
     assert len(DATASETS.build(cfg.train_dataloader.dataset)) == 2
 
 

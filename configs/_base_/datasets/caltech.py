@@ -41,7 +41,7 @@ test_dataloader = val_dataloader
 # bnds = [5 5 635 475]: persons not wholly inside become ignore regions (filterGtFun);
 # detections are not bounded.
 val_evaluator = [
-    dict(type='CaltechMetric', aspect_ratio=0.41, bounds=(5, 5, 635, 475),
+    dict(type='CaltechMetric', aspect_ratio=0.41, bounds=(5, 5, 635, 475), per_camera=False,
          settings=['Reasonable', 'All', 'Scale=near', 'Scale=medium', 'Scale=far',
                    'Occ=none', 'Occ=partial', 'Occ=heavy']),
 ]
