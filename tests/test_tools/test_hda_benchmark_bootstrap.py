@@ -63,8 +63,14 @@ def test_bootstrap_json_table_and_identical_copy(tmp_path, capsys):
     # the existing keys, as before, then the intervals
     for k in ('MR-2', 'MR-2_cam17', 'MR-2_cam60'):
         assert got[k] == plain['DetA'][k.replace('MR-2_', '') if '_' in k else 'pool'].mr2
+    diff_keys = {f'{k}{c}' for k in ('diff_ci95', 'beats_first') for c in ('', '_cam17',
+                                                                          '_cam60')}
     assert set(got) == {'MR-2', 'MR-2_cam17', 'MR-2_cam60', 'MR-2_ci95', 'MR-2_ci95_cam17',
-                        'MR-2_ci95_cam60', 'bootstrap', 'detectors'}
+                        'MR-2_ci95_cam60', 'bootstrap', 'detectors', 'diff_of'} | diff_keys
+    # at the top: the second detector (an identical copy) minus the first
+    assert got['diff_of'] == 'DetACopy - DetA' and got['diff_ci95'] == [0.0, 0.0]
+    assert {k: got[k] for k in diff_keys} == \
+        {k: got['detectors']['DetACopy'][k] for k in diff_keys}
     assert got['bootstrap'] == dict(resamples=300, ci=0.95, seed=3, block_frames=6,
                                     unit=boot.settings.unit, interval=boot.settings.interval)
     for det in ('DetA', 'DetB'):

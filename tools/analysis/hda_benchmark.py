@@ -251,6 +251,10 @@ def main(argv=None):
                 (det, OrderedDict(list(benchmark_metrics(results[det]).items())
                                   + list(bootstrap_metrics(boot, det).items())))
                 for det in args.detector)
+            if len(args.detector) > 1:  # the second detector minus the first, at the top
+                second = bootstrap_metrics(boot, args.detector[1])
+                out.update((k, v) for k, v in second.items() if not k.startswith('MR-2_'))
+                out['diff_of'] = f'{args.detector[1]} - {first}'
         write_atomic(json.dumps(out, indent=1), args.json, mode='w', encoding='utf-8')
         print(f'json ({first}' + (', every detector under "detectors"' if boot else '')
               + f'): {args.json}')
