@@ -26,6 +26,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from hda_plugin.engine.work_dir_lock import WorkDirInUseError, work_dir_lock  # noqa: E402
+from hda_plugin.evaluation.bootstrap import BootstrapSettings  # noqa: E402
 from hda_plugin.evaluation.cross_validation import (  # noqa: E402
     FOLD_RULE,
     PLAN_FILE,
@@ -85,6 +86,10 @@ def parse_args(argv=None):
     p.add_argument('--cameras', nargs='+',
                    help='cameras to split (default: every camera of the release but 02, the '
                    'benchmark\'s pool)')
+    p.add_argument('--bootstrap', type=int, default=1000, metavar='N',
+                   help='resamples of the pooled MR-2\'s interval per seed (blocks of '
+                   'frames within each camera, as hda_benchmark.py --bootstrap; 0: none; '
+                   'default %(default)s)')
     p.add_argument('--name', help='detector name; folders NAME_seedS (default: the config\'s '
                    'file name)')
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
@@ -359,7 +364,8 @@ def fold_line(cv, seed, fold):
 
 def collect(cv, seeds, finished):
     """Pools each seed's folds, scores them, writes summary.json and prints the table."""
-    link_release(cv.root, cv.release)
+    link_release(cv.root, cv.release, own=[cv.detector(s) for s in seeds])
+    boot = BootstrapSettings(resamples=cv.args.bootstrap) if cv.args.bootstrap > 0 else None
     runs = []
     for seed in seeds:
         sources = {}
@@ -369,7 +375,8 @@ def collect(cv, seeds, finished):
         pool_detections(cv.root, cv.detector(seed), sources,
                         dict(config=cv.plan['config'], fingerprint=cv.plan['fingerprint'],
                              seed=seed, folds=[f.to_dict() for f in cv.folds]))
-        metrics, _, pool = score_pool(cv.release, cv.root, cv.detector(seed), list(cv.people))
+        metrics, _, pool = score_pool(cv.root, cv.detector(seed), list(cv.people),
+                                      bootstrap=boot)
         caltech = caltech_pool(cv.cfg, cv.root, cv.detector(seed), list(cv.people))
         runs.append(dict(seed=seed, detector=cv.detector(seed), pool_cameras=pool, **metrics,
                          **caltech))

@@ -28,14 +28,14 @@ from ..fileio.alld import alld_path, check_detector_dir, mark_detector_dir, read
 from ..fileio.atomic import write_atomic
 from ..fileio.hda_layout import (
     HDA_LAYOUT,
-    annotated_cameras,
     annotation_path,
     camera_id,
     camera_name,
 )
 from ..fileio.vbb import load_vbb
 from ..utils.table import format_table
-from .dbeval import benchmark_metrics, evaluate_benchmark, load_benchmark_dt, load_benchmark_gt
+from .bootstrap import bootstrap_metrics
+from .dbeval import benchmark_cameras, benchmark_metrics, score_detectors
 from .protocols import HDA_BENCHMARK
 
 __all__ = ['CrossValError', 'CrossValFold', 'FOLD_RULE', 'VAL_RULE', 'SELECTION_KEY',
@@ -108,11 +108,10 @@ def parse_cameras(cameras: Sequence, option: str = '--cameras') -> List[int]:
 
 def default_cameras(root: str) -> List[int]:
     """The benchmark's pool: every camera of the release with an annotation file, but 02."""
-    cams = [c for c in annotated_cameras(root) if c not in HDA_BENCHMARK['excluded_cameras']]
-    if not cams:
-        raise CrossValError(f'{root}/{HDA_LAYOUT["ann"]} holds no camNN.txt of an HDA camera '
-                            '(but 02): check the config\'s data_root (HDA_ROOT).')
-    return cams
+    try:
+        return benchmark_cameras(root)[0]
+    except FileNotFoundError as e:
+        raise CrossValError(f'{e} Check the config\'s data_root (HDA_ROOT).') from None
 
 
 def people_frames(root: str, cameras: Sequence[int]) -> 'OrderedDict[int, int]':
@@ -327,15 +326,20 @@ def fold_complete(fold_dir: str, detector: str, cameras: Sequence[int]) -> Tuple
     return True, ''
 
 
-def link_release(out_root: str, release: str, gt: str = HDA_BENCHMARK['gt']) -> None:
-    """Makes ``out_root`` a release root for the benchmark: ``hda_annotations`` (and the
-    release's ground-truth folder, where it has one) as links to the release's, so
-    ``tools/analysis/hda_benchmark.py out_root --detector NAME`` and dbEval.m read the
-    pooled detections beside the release's ground truth. Existing entries are left."""
+def link_release(out_root: str, release: str, own: Sequence[str] = ()) -> None:
+    """Makes ``out_root`` a release root for the benchmark: ``hda_annotations``, the
+    release's ground-truth folder and its other detector folders (``AcfInria``, ...) as
+    links to the release's, so ``tools/analysis/hda_benchmark.py out_root --detector NAME
+    AcfInria`` (paired intervals included), ``results_table.py`` and dbEval.m read the
+    pooled detections beside the release's. Existing entries are left, and the names in
+    ``own`` (the pooled folders this cross-validation writes) are never linked: the pool
+    must not write into the release."""
     pairs = [(osp.join(release, HDA_LAYOUT['ann']), osp.join(out_root, HDA_LAYOUT['ann']))]
-    gt_dir = osp.join(release, HDA_LAYOUT['detections'], gt)
-    if osp.isdir(gt_dir):
-        pairs.append((gt_dir, osp.join(out_root, HDA_LAYOUT['detections'], gt)))
+    det_root = osp.join(release, HDA_LAYOUT['detections'])
+    for name in sorted(os.listdir(det_root)) if osp.isdir(det_root) else []:
+        if osp.isdir(osp.join(det_root, name)) and name not in own:  # gt and detectors
+            pairs.append((osp.join(det_root, name),
+                          osp.join(out_root, HDA_LAYOUT['detections'], name)))
     for src, dst in pairs:
         if osp.lexists(dst):
             continue
@@ -365,19 +369,24 @@ def pool_detections(out_root: str, detector: str, sources: Mapping[int, str],
     return out
 
 
-def score_pool(release: str, out_root: str, detector: str, cameras: Sequence[int],
-               gt: str = HDA_BENCHMARK['gt']):
-    """The benchmark's figure of the pooled folder, as ``tools/analysis/hda_benchmark.py``
-    computes it (ground truth of the release, ``gt`` or built from its vbb files):
-    ``(metrics {'hda/MR-2': x, 'hda/MR-2_camNN': x, ...}, evaluate_benchmark's results,
-    pool cameras)``. The pool is the cameras but 02 (all of them when only 02 is left)."""
+def score_pool(out_root: str, detector: str, cameras: Sequence[int],
+               gt: str = HDA_BENCHMARK['gt'], bootstrap=None):
+    """The benchmark's figure of the pooled folder under ``out_root`` (linked to its
+    release by :func:`link_release`), as ``tools/analysis/hda_benchmark.py`` computes it
+    (:func:`~.dbeval.score_detectors`), with ``bootstrap`` (a
+    :class:`~.bootstrap.BootstrapSettings`) its intervals: ``(metrics {'hda/MR-2': x,
+    'hda/MR-2_camNN': x, 'hda/MR-2_ci95': [lo, hi], ...}, the scores, pool cameras)``. The
+    pool is the cameras but 02 (all of them when only 02 is left)."""
     cams = sorted(camera_id(c) for c in cameras)
-    gts = [load_benchmark_gt(release, c, gt) for c in cams]
-    dts = [load_benchmark_dt(out_root, detector, g.camera, g.n_frames) for g in gts]
     pool = [c for c in cams if c not in HDA_BENCHMARK['excluded_cameras']] or cams
-    results = evaluate_benchmark(gts, dts, pool=pool)
-    metrics = OrderedDict((f'hda/{k}', float(v)) for k, v in benchmark_metrics(results).items())
-    return metrics, results, pool
+    scores = score_detectors(out_root, [detector], pool, gt, bootstrap=bootstrap,
+                             progress=False)
+    metrics = OrderedDict((f'hda/{k}', float(v))
+                          for k, v in benchmark_metrics(scores.results[detector]).items())
+    if scores.bootstrap is not None:
+        metrics.update((f'hda/{k}', v) for k, v in
+                       bootstrap_metrics(scores.bootstrap, detector).items())
+    return metrics, scores, pool
 
 
 def caltech_pool(cfg, out_root: str, detector: str, cameras: Sequence[int]
@@ -456,14 +465,22 @@ def mean_std(runs: Sequence[Mapping[str, Any]]) -> Tuple['OrderedDict', 'Ordered
 
 def summary_table(runs: Sequence[Mapping[str, Any]], mean: Mapping, std: Mapping,
                   cameras: Sequence[int]) -> List[str]:
-    """One screen: ``hda/MR-2`` pooled and per camera, one row per seed, then mean +- std."""
+    """One screen: ``hda/MR-2`` pooled (with its bootstrap interval where the runs have
+    one) and per camera, one row per seed, then mean +- std."""
     keys = ['hda/MR-2'] + [f'hda/MR-2_{camera_name(c)}' for c in sorted(cameras)]
-    header = ['run', 'pool'] + [camera_name(c) for c in sorted(cameras)]
+    ci = next((k for k in (runs[0] if runs else {}) if re.fullmatch(r'hda/MR-2_ci[\d.]+', k)),
+              None)
+    header = ['run', 'pool'] + ([ci.split('_', 1)[1]] if ci else []) + \
+        [camera_name(c) for c in sorted(cameras)]
 
     def pct(v):
         return 'n/a' if v is None else f'{v:.1%}'
-    rows = [[r['detector']] + [pct(r.get(k)) for k in keys] for r in runs]
+    rows = []
+    for r in runs:
+        interval = [f'[{pct(r[ci][0])}, {pct(r[ci][1])}]'] if ci else []
+        rows.append([r['detector'], pct(r.get(keys[0]))] + interval +
+                    [pct(r.get(k)) for k in keys[1:]])
     if len(runs) > 1:
-        rows.append(['mean +- std'] + [f'{pct(mean.get(k))} +- {pct(std.get(k))}'
-                                       for k in keys])
+        cells = [f'{pct(mean.get(k))} +- {pct(std.get(k))}' for k in keys]
+        rows.append(['mean +- std', cells[0]] + ([''] if ci else []) + cells[1:])
     return format_table(header, rows)

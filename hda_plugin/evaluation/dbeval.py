@@ -13,13 +13,19 @@ import os.path as osp
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
 
 from ..fileio.alld import DETECTOR_MARKER, find_alld, read_alld
-from ..fileio.hda_layout import HDA_LAYOUT, benchmark_annotation_path, camera_id, camera_name
+from ..fileio.hda_layout import (
+    HDA_LAYOUT,
+    annotated_cameras,
+    benchmark_annotation_path,
+    camera_id,
+    camera_name,
+)
 from ..fileio.vbb import load_vbb
 from ..structures.boxes import resize_xywh_to_aspect, xywh_to_xyxy
 from ..utils.table import format_table
@@ -36,6 +42,7 @@ from .protocols import HDA_BENCHMARK
 
 __all__ = ['CameraBoxes', 'BenchmarkFrame', 'benchmark_n_frames', 'load_benchmark_gt',
            'load_benchmark_dt', 'BenchmarkMatch', 'match_benchmark', 'evaluate_benchmark',
+           'benchmark_cameras', 'DetectorScores', 'score_detectors',
            'evaluate_predictions', 'benchmark_table', 'benchmark_notes', 'benchmark_metrics',
            'GT_FROM_VBB_RULE']
 
@@ -327,6 +334,86 @@ def evaluate_benchmark(gt: Sequence[CameraBoxes], dt: Sequence[CameraBoxes],
             ref_miss_rate=samples, num_dt=int(sum(n_dt_cam[cam_index[c]] for c in members)),
             cameras=tuple(members), curve=curve if keep_curves else None)
     return out
+
+
+def benchmark_cameras(root: str) -> Tuple[List[int], List[int]]:
+    """``(pool, left out)``: the release's cameras with an annotation file, but 02 (dbEval's
+    ``hdawithout2a``), and those left out."""
+    cams = annotated_cameras(root)
+    if not cams:
+        raise FileNotFoundError(f'No camNN.txt of an HDA camera in {root}/{HDA_LAYOUT["ann"]}: '
+                                'is it an HDA release root (HDA_ROOT)?')
+    excluded = HDA_BENCHMARK['excluded_cameras']
+    return [c for c in cams if c not in excluded], [c for c in cams if c in excluded]
+
+
+@dataclass
+class DetectorScores:
+    """Detector folders of one release scored by :func:`score_detectors`.
+
+    Attributes:
+        results: detector -> :func:`evaluate_benchmark`'s results (``'pool'``, ``'camNN'``).
+        pool: the cameras pooled.
+        left: the release's cameras left out of the pool (02 by default).
+        notes: what was not scored (:func:`benchmark_notes`).
+        bootstrap: the :class:`~.bootstrap.BootstrapResult`, None without settings.
+    """
+    results: 'OrderedDict[str, OrderedDict]'
+    pool: List[int]
+    left: List[int]
+    notes: List[str]
+    bootstrap: Optional[object] = None
+
+
+def score_detectors(root: str, detectors: Sequence[str], cameras: Optional[Sequence] = None,
+                    gt: str = HDA_BENCHMARK['gt'], keep_curves: bool = False,
+                    bootstrap=None, progress: bool = True) -> DetectorScores:
+    """``hda_detections/<detector>/`` folders of the release ``root`` scored as dbEval.m
+    scores them, each matched once, and with ``bootstrap`` (a
+    :class:`~.bootstrap.BootstrapSettings`) every detector on the same resamples.
+
+    Args:
+        root: the release root (``hda_annotations/``, ``hda_detections/``).
+        detectors: folder names; the first is the reference of paired differences.
+        cameras: the cameras to pool; default :func:`benchmark_cameras`.
+        gt: the ground-truth folder (``GtAnnotationsAll``).
+        keep_curves: keep each curve (plots).
+        bootstrap: settings of the intervals; None for none.
+        progress: a progress bar per detector.
+    """
+    from .bootstrap import bootstrap_benchmark, match_benchmark_detections
+    if cameras:
+        cams, left = sorted({camera_id(c) for c in cameras}), []
+    else:
+        cams, left = benchmark_cameras(root)
+
+    def bar(items, desc):
+        if not progress:
+            return items
+        from tqdm import tqdm
+        return tqdm(items, desc=desc, unit='camera')
+    gts = [load_benchmark_gt(root, cam, gt) for cam in bar(cams, 'ground truth')]
+    n_frames = {g.camera: g.n_frames for g in gts}
+    results, dts, matched, images = OrderedDict(), OrderedDict(), OrderedDict(), None
+    for det in detectors:
+        dts[det] = [load_benchmark_dt(root, det, cam, n_frames[cam]) for cam in bar(cams, det)]
+        match = match_benchmark(gts, dts[det])  # once, for the figure and the bootstrap
+        results[det] = evaluate_benchmark(gts, dts[det], pool=cams, keep_curves=keep_curves,
+                                          matched=match)
+        if bootstrap is not None:
+            images, matched[det] = match_benchmark_detections(gts, dts[det], match)
+    boot = None
+    if bootstrap is not None:
+        boot = bootstrap_benchmark(images, matched, pool=cams, settings=bootstrap)
+        for det in detectors:  # the reweighting with every weight 1 is the figure itself
+            for group, iv in boot.detectors[det].intervals.items():
+                want = results[det][group].mr2
+                if not (iv.estimate == want or (iv.estimate != iv.estimate and want != want)):
+                    raise RuntimeError(
+                        f'{det} {group}: the bootstrap\'s MR-2 with every weight 1 is '
+                        f'{iv.estimate!r}, evaluate_benchmark\'s {want!r}: '
+                        'hda_plugin/evaluation/bootstrap.py and dbeval.py disagree.')
+    return DetectorScores(results, cams, left, benchmark_notes(gts, dts), boot)
 
 
 def evaluate_predictions(root: str, results: Sequence[BenchmarkFrame],

@@ -185,12 +185,14 @@ def test_cross_validation_end_to_end(full_run, synthetic_release, tmp_path):
     # the benchmark tool on the pooled folder gives the summary's figures
     js = tmp_path / 'mr.json'
     p = subprocess.run([sys.executable, 'tools/analysis/hda_benchmark.py', str(work),
-                        '--detector', f'{NAME}_seed0', '--json', str(js)], cwd=ROOT,
-                       env=run_env(), capture_output=True, text=True, timeout=300)
+                        '--detector', f'{NAME}_seed0', '--bootstrap', '1000', '--json',
+                        str(js)], cwd=ROOT, env=run_env(), capture_output=True, text=True,
+                       timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
-    bench = json.load(open(js))
-    assert {f'hda/{k}': v for k, v in bench.items()} == \
-        {k: v for k, v in run.items() if k.startswith('hda/')}
+    bench = json.load(open(js))  # figures and intervals (cross_val's default 1000 resamples)
+    assert 'hda/MR-2_ci95' in run and 'hda/MR-2_ci95_cam17' in run
+    assert {f'hda/{k}': v for k, v in bench.items() if k not in ('bootstrap', 'detectors')} \
+        == {k: v for k, v in run.items() if k.startswith('hda/')}
     pool_row = re.search(r'^\s*pool\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+%)', p.stdout, re.M)
     assert pool_row and pool_row.group(4) == f'{run["hda/MR-2"]:.1%}', p.stdout
     assert f'{NAME}_seed0 {run["hda/MR-2"]:.1%}' in re.sub(r' +', ' ', out)
@@ -231,3 +233,17 @@ def test_killed_during_second_fold_resumes_to_the_same_pooled_files(full_run, sy
     assert _pooled(work) == ref and len(ref) == 3
     assert json.load(open(work / 'summary.json'))['runs'] == \
         json.load(open(full_run[0] / 'summary.json'))['runs']
+
+
+def test_link_release_links_the_release_but_never_the_pooled_folders(tmp_path):
+    """The cross-validation folder reads the release's annotations, ground truth and other
+    detectors (AcfInria beside the pooled model, paired), and never writes into them."""
+    from hda_plugin.evaluation.cross_validation import link_release
+    rel, out = tmp_path / 'rel', tmp_path / 'cv'
+    for d in ('hda_annotations', 'hda_detections/GtAnnotationsAll',
+              'hda_detections/AcfInria', f'hda_detections/{NAME}_seed0'):
+        (rel / d).mkdir(parents=True)
+    link_release(str(out), str(rel), own=[f'{NAME}_seed0'])
+    for d in ('hda_annotations', 'hda_detections/GtAnnotationsAll', 'hda_detections/AcfInria'):
+        assert (out / d).is_symlink() and (out / d).resolve() == (rel / d).resolve(), d
+    assert not (out / 'hda_detections' / f'{NAME}_seed0').exists()

@@ -27,7 +27,8 @@ def test_tables_from_folders_and_summaries(tmp_path, capsys):
     root = str(tmp_path / 'rel')
     make_release(root, seed=2, cams=(17, 60), n_frames=40)
     summ = _summary(str(tmp_path / 'cv' / 'summary.json'), [
-        {'seed': s, 'detector': f'SSD_x{s}_seed{s}', 'hda/MR-2': m, 'hda/MR-2_cam17': c}
+        {'seed': s, 'detector': f'SSD_x{s}_seed{s}', 'hda/MR-2': m, 'hda/MR-2_cam17': c,
+         'hda/MR-2_ci95': [m - .03, m + .04], 'hda/MR-2_ci95_cam17': [c - .05, c + .06]}
         for s, m, c in ((0, .50, .40), (1, .54, .44), (2, .52, .42))])
     out = str(tmp_path / 'tables')
     det_dir = osp.join(root, 'hda_detections')
@@ -50,12 +51,15 @@ def test_tables_from_folders_and_summaries(tmp_path, capsys):
     assert md.index('| DetB |') < md.index('| DetA |')
     # summary rows: mean +- sample std over seeds, the seed suffix dropped; no cam60 there
     assert '| SSD_x0 (3 seeds) | 52.0 ± 2.0 | 42.0 ± 2.0 | – |' in md
+    # and each seed's pooled figure with its bootstrap interval (cross_val.py --bootstrap)
+    assert '| SSD_x1_seed1 | 54.0 [51.0, 58.0] | 44.0 [39.0, 50.0] | – |' in md
+    assert md.index('| SSD_x2_seed2 |') < md.index('| SSD_x0 (3 seeds) |')
     assert '| detector | pool | cam17 | cam60 |' in md
     # LaTeX: booktabs, underscores and percent signs escaped
     assert r'\toprule' in tex and r'\midrule' in tex and r'\bottomrule' in tex
     assert r'SSD\_x0 (3 seeds) & 52.0 $\pm$ 2.0 & 42.0 $\pm$ 2.0 & -- \\' in tex
     assert r'MR-2 (\%)' in tex and 'hda-benchmark' in tex
-    assert tex.count('&') == 4 * 3 + 0  # 3 columns after the name in 4 rows (header too)
+    assert tex.count('&') == 7 * 3 + 0  # 3 columns after the name in 7 rows (header too)
     # the plot of the detector folders, pool and cameras
     from PIL import Image
     for name in ('pool', 'cam17', 'cam60'):

@@ -24,28 +24,19 @@ import os.path as osp
 import sys
 from collections import OrderedDict
 
-from tqdm import tqdm
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from hda_plugin.evaluation.bootstrap import (  # noqa: E402
     BootstrapSettings,
-    bootstrap_benchmark,
     bootstrap_metrics,
     ci_key,
-    match_benchmark_detections,
 )
 from hda_plugin.evaluation.dbeval import (  # noqa: E402
     benchmark_metrics,
-    benchmark_notes,
     benchmark_table,
-    evaluate_benchmark,
-    load_benchmark_dt,
-    load_benchmark_gt,
-    match_benchmark,
+    score_detectors,
 )
 from hda_plugin.evaluation.protocols import HDA_BENCHMARK, hda_benchmark_title  # noqa: E402
 from hda_plugin.fileio.atomic import atomic_open, write_atomic  # noqa: E402
-from hda_plugin.fileio.hda_layout import HDA_LAYOUT, annotated_cameras, camera_id  # noqa: E402
 from hda_plugin.utils.table import format_table  # noqa: E402
 
 
@@ -89,15 +80,6 @@ def bootstrap_settings(args):
                              block_frames=args.block_frames)
 
 
-def release_cameras(root):
-    """Cameras of the release with an annotation file, but 02 (the benchmark's default)."""
-    cams = annotated_cameras(root)
-    if not cams:
-        raise FileNotFoundError(f'No camNN.txt of an HDA camera in {root}/{HDA_LAYOUT["ann"]}.')
-    excluded = HDA_BENCHMARK['excluded_cameras']
-    return [c for c in cams if c not in excluded], [c for c in cams if c in excluded]
-
-
 def plot_curves(results_by_det, out_dir):
     import matplotlib
     matplotlib.use('Agg')
@@ -134,48 +116,6 @@ def plot_curves(results_by_det, out_dir):
         plt.close(fig)
         paths.append(path)
     return paths
-
-
-def score_detectors(root, detectors, cameras=None, gt=HDA_BENCHMARK['gt'], keep_curves=False,
-                    settings=None):
-    """Every detector on the release's cameras, and with ``settings`` the bootstrap.
-
-    Returns:
-        ``(results, pool, left, notes, boot)``: detector -> evaluate_benchmark's results;
-        the pooled cameras; those left out of the pool; what was not scored; the
-        :class:`~hda_plugin.evaluation.bootstrap.BootstrapResult` (None without
-        ``settings``).
-    """
-    if cameras:
-        cams, left = sorted({camera_id(c) for c in cameras}), []
-    else:
-        cams, left = release_cameras(root)
-    n_frames, gts = {}, []
-    for cam in tqdm(cams, desc='ground truth', unit='camera'):
-        g = load_benchmark_gt(root, cam, gt)
-        n_frames[cam] = g.n_frames
-        gts.append(g)
-    results, dts, matched, images = OrderedDict(), OrderedDict(), OrderedDict(), None
-    for det in detectors:
-        dts[det] = [load_benchmark_dt(root, det, cam, n_frames[cam])
-                    for cam in tqdm(cams, desc=det, unit='camera')]
-        match = match_benchmark(gts, dts[det])  # once, for the figure and the bootstrap
-        results[det] = evaluate_benchmark(gts, dts[det], pool=cams, keep_curves=keep_curves,
-                                          matched=match)
-        if settings is not None:
-            images, matched[det] = match_benchmark_detections(gts, dts[det], match)
-    boot = None
-    if settings is not None:
-        boot = bootstrap_benchmark(images, matched, pool=cams, settings=settings)
-        for det in detectors:  # the reweighting with every weight 1 is the figure itself
-            for group, iv in boot.detectors[det].intervals.items():
-                want = results[det][group].mr2
-                if not (iv.estimate == want or (iv.estimate != iv.estimate and want != want)):
-                    raise RuntimeError(
-                        f'{det} {group}: the bootstrap\'s MR-2 with every weight 1 is '
-                        f'{iv.estimate!r}, evaluate_benchmark\'s {want!r}: the matching '
-                        'of hda_plugin/evaluation/bootstrap.py and dbeval.py disagree.')
-    return results, cams, left, benchmark_notes(gts, dts), boot
 
 
 def _pct(x):
@@ -215,9 +155,9 @@ def main(argv=None):
     args = parse_args(argv)
     root = args.hda_root
     settings = bootstrap_settings(args)
-    results, cams, left, notes, boot = score_detectors(
-        root, args.detector, args.cameras, args.gt, keep_curves=bool(args.plot),
-        settings=settings)
+    scores = score_detectors(root, args.detector, args.cameras, args.gt,
+                             keep_curves=bool(args.plot), bootstrap=settings)
+    results, left, notes, boot = scores.results, scores.left, scores.notes, scores.bootstrap
     print('=' * 72)
     for det, res in results.items():
         title = hda_benchmark_title(args.gt, detector=det)

@@ -30,6 +30,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import hda_benchmark  # noqa: E402
 
 from hda_plugin.evaluation.bootstrap import ci_key  # noqa: E402
+from hda_plugin.evaluation.dbeval import score_detectors  # noqa: E402
 from hda_plugin.evaluation.protocols import HDA_BENCHMARK  # noqa: E402
 from hda_plugin.fileio.atomic import write_atomic  # noqa: E402
 from hda_plugin.fileio.hda_layout import HDA_LAYOUT, camera_dir_names  # noqa: E402
@@ -88,6 +89,9 @@ def resolve_inputs(paths, gt=HDA_BENCHMARK['gt']):
     return (next(iter(roots)) if roots else None), names
 
 
+_CI_KEY = re.compile(r'hda/MR-2_(ci[\d.]+)(?:_(cam\d+))?')
+
+
 def load_summary(path):
     """``(row name, {group: [values over runs]}, number of runs)`` of a cross-validation
     summary.json; a clear error naming the file and what is missing."""
@@ -105,7 +109,7 @@ def load_summary(path):
     if not isinstance(runs, list) or not runs:
         raise ValueError(f'{path}: "runs" holds no run: nothing to tabulate (did the '
                          'cross-validation finish?).')
-    values = OrderedDict()
+    values, per_run = OrderedDict(), []
     for i, run in enumerate(runs):
         where = f'{path}: run {i + 1} of {len(runs)}' + (
             f' (seed {run["seed"]})' if isinstance(run, dict) and 'seed' in run else '')
@@ -113,14 +117,23 @@ def load_summary(path):
             raise ValueError(f'{where} has no "hda/MR-2" (keys: '
                              f'{sorted(run) if isinstance(run, dict) else type(run).__name__})'
                              '; a run records its hda/MR-2 and hda/MR-2_camNN.')
+        cells = OrderedDict()
         for key, v in run.items():
             if key == 'hda/MR-2' or key.startswith('hda/MR-2_cam'):
                 group = 'pool' if key == 'hda/MR-2' else key[len('hda/MR-2_'):]
                 values.setdefault(group, []).append(float(v))
+                cells[group] = _pct(float(v))
+        for key, v in run.items():  # the run's bootstrap intervals (cross_val --bootstrap)
+            m = _CI_KEY.fullmatch(key)
+            if m and isinstance(v, list) and len(v) == 2:
+                group = m.group(2) or 'pool'
+                if group in cells:
+                    cells[group] += f' [{_pct(v[0])}, {_pct(v[1])}]'
+        per_run.append((str(run.get('detector', f'run {i + 1}')), cells))
     name = runs[0].get('detector')
     name = _SEED_SUFFIX.sub('', str(name)) if name else \
         osp.basename(osp.dirname(osp.abspath(path)))
-    return name, values, len(runs)
+    return name, values, len(runs), per_run
 
 
 def _pct(x):
@@ -139,7 +152,8 @@ def build_rows(results, boot, summaries):
                 cell += f' [{_pct(lo)}, {_pct(hi)}]'
             cells[group] = cell
         rows.append((det, cells))
-    for name, values, n in summaries:
+    for name, values, n, per_run in summaries:
+        rows += per_run  # each seed's pooled figure, with its interval
         cells = OrderedDict(
             (g, f'{_pct(np.mean(v))} ± {_pct(np.std(v, ddof=1) if len(v) > 1 else 0.0)}')
             for g, v in values.items())
@@ -185,9 +199,9 @@ def main(argv=None):
     results = boot = None
     notes = []
     if names:
-        results, _, _, notes, boot = hda_benchmark.score_detectors(
-            root, names, args.cameras, args.gt, keep_curves=True,
-            settings=hda_benchmark.bootstrap_settings(args))
+        scores = score_detectors(root, names, args.cameras, args.gt, keep_curves=True,
+                                 bootstrap=hda_benchmark.bootstrap_settings(args))
+        results, notes, boot = scores.results, scores.notes, scores.bootstrap
     columns, rows = build_rows(results, boot, summaries)
     caption = ('MR-2 (%) of the HDA benchmark (protocol hda-benchmark), pool and each '
                'camera')
