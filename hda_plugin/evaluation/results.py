@@ -16,15 +16,16 @@ from ..utils.config import inner_dataset_cfg
 from .metrics.caltech_metric import CaltechMetric
 from .metrics.finite_predictions import class_predictions
 
-__all__ = ['load_ground_truth', 'load_results', 'metric_from_config', 'evaluate_results',
-           'default_setting']
+__all__ = ['load_ground_truth', 'sample_key', 'load_results', 'metric_from_config',
+           'evaluate_results', 'default_setting']
 
 
 def load_ground_truth(cfg: Config, split: str = 'test',
                       cameras: Optional[List[int]] = None) -> Dict[str, dict]:
-    """``img_path -> dict(boxes, ignore, camera, width, height)`` for the config's
-    ``<split>_dataloader`` (dataset wrappers unwrapped), in dataset order; ``cameras``
-    replaces the dataset's own ``cameras`` (HDADataset) when given."""
+    """:func:`sample_key` -> ``dict(boxes, ignore, visibility, camera, width, height,
+    img_path, seq_frame)`` for the config's ``<split>_dataloader`` (dataset wrappers
+    unwrapped), in dataset order; ``cameras`` replaces the dataset's own ``cameras``
+    (HDADataset) when given."""
     from mmdet.registry import DATASETS
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     ds_cfg = inner_dataset_cfg(cfg[f'{split}_dataloader'].dataset).copy()
@@ -40,10 +41,23 @@ def load_ground_truth(cfg: Config, split: str = 'test',
         boxes = np.array([x['bbox'] for x in inst], dtype=np.float64).reshape(-1, 4)
         ignore = np.array([bool(x.get('ignore_flag', 0)) for x in inst], dtype=bool)
         vis = np.array([float(x.get('visibility', np.nan)) for x in inst], dtype=np.float64)
-        gt[info['img_path']] = dict(boxes=boxes, ignore=ignore, visibility=vis,
-                                    camera=sample_camera(info),
-                                    width=info.get('width'), height=info.get('height'))
+        key = sample_key(info)
+        if key in gt:
+            raise ValueError(f'{cfg.filename}: two samples of the {split} set share the key '
+                             f'{key!r} (img_id, else img_path): results cannot be joined to '
+                             'them. Give each sample a unique img_id in the data set.')
+        gt[key] = dict(boxes=boxes, ignore=ignore, visibility=vis, camera=sample_camera(info),
+                       width=info.get('width'), height=info.get('height'),
+                       img_path=info['img_path'], seq_frame=info.get('seq_frame'))
     return gt
+
+
+def sample_key(sample) -> str:
+    """What joins a result of ``tools/test.py --out`` to its ground truth: the sample's
+    ``img_id`` (unique per frame: every frame of a Caltech video shares its ``img_path``,
+    the ``.seq``), else its ``img_path``."""
+    img_id = sample.get('img_id')
+    return str(img_id) if img_id is not None else str(sample['img_path'])
 
 
 def load_results(path: str) -> List[dict]:
@@ -87,7 +101,7 @@ def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: CaltechMe
     takes them). Images of the results
     missing from ``gt`` are an error."""
     setting = setting or default_setting(metric)
-    missing = [r['img_path'] for r in results if r['img_path'] not in gt]
+    missing = [sample_key(r) for r in results if sample_key(r) not in gt]
     if missing:
         raise KeyError(f'{len(missing)} images of the results are not in the config\'s test '
                        f'set (e.g. {missing[0]}): pass the config the results were made '
@@ -97,11 +111,11 @@ def evaluate_results(results: List[dict], gt: Dict[str, dict], metric: CaltechMe
         boxes, scores = class_predictions(r, metric.label)
         if score_thr is not None:
             boxes, scores = boxes[scores >= score_thr], scores[scores >= score_thr]
-        g = gt[r['img_path']]
+        g = gt[sample_key(r)]
         regular, ignored = g['boxes'][~g['ignore']], g['boxes'][g['ignore']]
         m = metric.evaluate_image(boxes, scores, regular, ignored, g['camera'],
                                   setting=setting, visibility=g['visibility'][~g['ignore']])
-        out.append(dict(img_path=r['img_path'], match=m, camera=m.camera,
+        out.append(dict(key=sample_key(r), img_path=r['img_path'], match=m, camera=m.camera,
                         boxes=boxes[m.keep], scores=m.scores, dt_match=m.dt_match,
                         num_gt=m.num_gt, gt_boxes=regular, gt_match=m.gt_match,
                         ignore_boxes=ignored, outside_setting=int((~m.keep).sum())))

@@ -19,10 +19,10 @@ from collections import Counter, defaultdict
 import cv2
 import mmcv
 import numpy as np
-from mmengine.fileio import get
 from tqdm import tqdm
 
 import hda_plugin  # noqa: F401
+from hda_plugin.datasets.transforms import LoadImageFast
 from hda_plugin.evaluation.results import (
     default_setting,
     evaluate_results,
@@ -84,9 +84,9 @@ def main():
     split = 'test' if args.results else args.split
     gt = load_ground_truth(cfg, split, None if args.results else args.cameras)
     by_cam = defaultdict(list)
-    for path, g in gt.items():
+    for key, g in gt.items():
         if not args.cameras or g['camera'] in {camera_name(c) for c in args.cameras}:
-            by_cam[g['camera']].append(path)
+            by_cam[g['camera']].append(key)
     if not by_cam:
         raise SystemExit(f'no image of cameras {args.cameras} in the {split} split of '
                          f'{args.config} (it has {sorted({g["camera"] for g in gt.values()})})')
@@ -98,13 +98,15 @@ def main():
         print(f'matched as the caltech protocol, setting {setting or "none"} (persons '
               'outside it drawn as ignore regions are not misses)')
         for e in evaluate_results(results, gt, metric, args.score_thr, setting=setting):
-            evaluated[e['img_path']] = e
+            evaluated[e['key']] = e
     counts = Counter()
     todo = [(cam, p) for cam in sorted(by_cam) for p in pick(by_cam[cam], args.num)]
-    for cam, path in tqdm(todo, desc='drawing', unit='img'):
-        img = mmcv.imfrombytes(get(path))
-        g = gt[path]
-        e = evaluated.get(path)
+    load = LoadImageFast()  # image files and frames of .seq videos (Caltech) alike
+    for cam, key in tqdm(todo, desc='drawing', unit='img'):
+        g = gt[key]
+        path = g['img_path'] if g['seq_frame'] is None else f'{key}.jpg'
+        img = load(dict(img_path=g['img_path'], seq_frame=g['seq_frame']))['img']
+        e = evaluated.get(key)
         for b in g['boxes'][g['ignore']]:
             box(img, b, GREY, 1, 'ignore')
             counts['ignore regions'] += 1
