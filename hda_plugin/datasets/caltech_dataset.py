@@ -1,8 +1,7 @@
 """The Caltech Pedestrian data set, read as distributed: frames straight from the
 ``setXX/VYYY.seq`` videos, boxes from ``annotations/setXX/VYYY.vbb`` (binary or text)."""
 import os.path as osp
-from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmdet.registry import DATASETS
@@ -22,7 +21,7 @@ from ..fileio.caltech_layout import (
 )
 from ..fileio.seq import read_seq_header
 from ..fileio.vbb_mat import load_any_vbb
-from .person import PersonDataset, person_instance
+from .person import PersonDataset, UnknownLabels, person_instance
 
 __all__ = ['CaltechDataset']
 
@@ -149,7 +148,7 @@ class CaltechDataset(PersonDataset):
 
     def load_data_list(self) -> List[dict]:
         data_list = []
-        unknown: Dict[str, Tuple[str, int]] = OrderedDict()
+        unknown = UnknownLabels(unit='tracks')
         for s, v in self._videos():
             group = video_group(s, v)
             counts = self.summary.group(group)
@@ -182,8 +181,8 @@ class CaltechDataset(PersonDataset):
             kinds = {}
             for obj in ann.objects:
                 kind = self._kind(obj.label)
-                if kind is None and obj.label not in unknown:
-                    unknown[obj.label] = (ann_path, obj.start - 1)
+                if kind is None:
+                    unknown.add(obj.label, f'{ann_path} frame {obj.start - 1} (0-based)')
                 kinds[id(obj)] = kind
             if unknown:
                 continue  # collect every unknown label before raising
@@ -199,14 +198,10 @@ class CaltechDataset(PersonDataset):
                     img_path=seq, seq_frame=f, img_id=caltech_img_id(s, v, f), camera=group,
                     height=head.height, width=head.width, instances=instances))
         if unknown:
-            listed = '; '.join(f'{lbl!r} in {p} from frame {f} (0-based)'
-                               for lbl, (p, f) in unknown.items())
-            raise ValueError(
-                f'CaltechDataset: unknown labels: {listed}. Known: persons '
-                f'{list(self.person_labels)}, ignore regions {list(self.ignore_labels)}, '
-                f'dropped {list(self.drop_labels)}. To make them ignore regions add them to '
-                f'ignore_labels, e.g. ignore_labels='
-                f'{list(self.ignore_labels) + list(unknown)!r}.')
+            raise unknown.error(
+                'CaltechDataset', f'persons {list(self.person_labels)}, ignore regions '
+                f'{list(self.ignore_labels)} or dropped {list(self.drop_labels)}',
+                'ignore_labels', self.ignore_labels)
         if self.skipped_videos:
             print_log(f'CaltechDataset: {len(self.skipped_videos)} videos without annotation '
                       f'skipped (missing_annotations="skip"): {self.skipped_videos}.',

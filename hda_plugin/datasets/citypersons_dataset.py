@@ -13,7 +13,7 @@ from ..fileio.cityscapes import (
     load_citypersons_json,
 )
 from ..fileio.image_header import read_image_shape
-from .person import PersonDataset, person_instance
+from .person import PersonDataset, UnknownLabels, person_instance
 
 __all__ = ['CityPersonsDataset']
 
@@ -158,21 +158,16 @@ class CityPersonsDataset(PersonDataset):
     def _check_labels(self, anns) -> None:
         """One error listing every unknown label of the split (count, first file)."""
         known = set(self.person_labels) | set(self.ignore_labels)
-        unknown: 'OrderedDict[str, list]' = OrderedDict()
+        unknown = UnknownLabels()
         for pair, ann in anns:
             for obj in ann.objects:
                 if obj.label not in known:
-                    entry = unknown.setdefault(obj.label, [0, f'{ann.path}: '
-                                                              f'objects[{obj.index}]'])
-                    entry[0] += 1
+                    unknown.add(obj.label, f'{ann.path}: objects[{obj.index}]')
         if unknown:
-            listed = '; '.join(f'{label!r}: {n} boxes, first at {where}'
-                               for label, (n, where) in unknown.items())
-            raise ValueError(
-                f'CityPersonsDataset ({self.split}): unknown labels: {listed}. Expected '
-                f'{list(self.person_labels)} (persons) or {list(self.ignore_labels)} '
-                '(ignore regions). To make one an ignore region, add it to ignore_labels, '
-                f'e.g. ignore_labels={list(self.ignore_labels) + list(unknown)!r}.')
+            raise unknown.error(
+                f'CityPersonsDataset ({self.split})', f'{list(self.person_labels)} (persons) '
+                f'or {list(self.ignore_labels)} (ignore regions)', 'ignore_labels',
+                self.ignore_labels)
 
 
 def _visible_fraction(bbox, bbox_vis) -> float:

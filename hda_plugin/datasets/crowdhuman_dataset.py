@@ -2,14 +2,13 @@
 distributed, on the person label map of every hda-ssd data set."""
 import json
 import os.path as osp
-from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmdet.registry import DATASETS
 
 from ..fileio.image_header import read_image_shape
 from ..fileio.odgt import CROWDHUMAN_LAYOUT, crowdhuman_image_path, load_odgt, odgt_filename
-from .person import PersonDataset, person_instance
+from .person import PersonDataset, UnknownLabels, person_instance
 
 __all__ = ['CrowdHumanPersonDataset']
 
@@ -187,21 +186,15 @@ class CrowdHumanPersonDataset(PersonDataset):
     def _check_tags(self, records) -> None:
         """One error listing every unknown tag of the file (count, first line)."""
         known = {'person'} | set(self.ignore_tags)
-        unknown: 'OrderedDict[str, list]' = OrderedDict()
+        unknown = UnknownLabels('tags')
         for rec in records:
             for box in rec.boxes:
                 if box.tag not in known:
-                    entry = unknown.setdefault(box.tag, [0, f'{self.ann_file}:{rec.line_no} '
-                                                            f'gtboxes[{box.index}]'])
-                    entry[0] += 1
+                    unknown.add(box.tag, f'{self.ann_file}:{rec.line_no} gtboxes[{box.index}]')
         if unknown:
-            listed = '; '.join(f'{tag!r}: {n} boxes, first at {where}'
-                               for tag, (n, where) in unknown.items())
-            raise ValueError(
-                f'CrowdHumanPersonDataset: unknown tags: {listed}. Expected "person" or one '
-                f'of {list(self.ignore_tags)} (ignore regions). To make one an ignore region, '
-                f'add it to ignore_tags, e.g. '
-                f'ignore_tags={list(self.ignore_tags) + list(unknown)!r}.')
+            raise unknown.error('CrowdHumanPersonDataset', f'"person" or one of '
+                                f'{list(self.ignore_tags)} (ignore regions)', 'ignore_tags',
+                                self.ignore_tags)
 
 
 def _visible_fraction(fbox, vbox) -> float:

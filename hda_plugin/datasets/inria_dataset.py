@@ -1,6 +1,5 @@
 """INRIA Person (Dalal and Triggs), read from the ``INRIAPerson`` folder as distributed."""
 import os.path as osp
-from collections import OrderedDict
 from typing import List, Optional, Sequence
 
 from mmdet.registry import DATASETS
@@ -12,7 +11,7 @@ from ..fileio.inria import (
     load_pascal_annotation,
     read_list,
 )
-from .person import PersonDataset, person_instance
+from .person import PersonDataset, UnknownLabels, person_instance
 
 __all__ = ['INRIAPersonDataset']
 
@@ -84,7 +83,7 @@ class INRIAPersonDataset(PersonDataset):
         counts = self.summary.group(self.split)
         pos = read_list(root, self.split, 'pos')
         self._check_annotation_list(pos)
-        data_list, unknown = [], OrderedDict()
+        data_list, unknown = [], UnknownLabels()
         for entry in pos:
             ann_path = osp.join(root, annotation_rel_path(entry.rel_path))
             ann = load_pascal_annotation(ann_path)
@@ -104,7 +103,7 @@ class INRIAPersonDataset(PersonDataset):
             instances = []
             for obj in ann.objects:
                 if obj.label != INRIA_PERSON_LABEL and obj.label not in self.ignore_labels:
-                    unknown.setdefault(obj.label, [0, f'{ann_path}:{obj.line_no}'])[0] += 1
+                    unknown.add(obj.label, f'{ann_path}:{obj.line_no}')
                     continue
                 ignore = obj.label != INRIA_PERSON_LABEL
                 x1, y1, x2, y2 = obj.bbox
@@ -117,15 +116,10 @@ class INRIAPersonDataset(PersonDataset):
             counts['positives'] += 1
             data_list.append(self._info(entry.rel_path, img_path, width, height, instances))
         if unknown:
-            listed = '; '.join(f'{lbl!r}: {n} boxes, first at {where}'
-                               for lbl, (n, where) in unknown.items())
-            raise ValueError(
-                f'INRIAPersonDataset ({root}, {self.split}): unknown labels: {listed}. '
-                f'Expected {INRIA_PERSON_LABEL!r}' +
+            raise unknown.error(
+                f'INRIAPersonDataset ({root}, {self.split})', f'{INRIA_PERSON_LABEL!r}' +
                 (f' or one of ignore_labels={list(self.ignore_labels)}' if self.ignore_labels
-                 else '') +
-                '. To keep such boxes as ignore regions, pass '
-                f'ignore_labels={list(self.ignore_labels) + list(unknown)!r}.')
+                 else ''), 'ignore_labels', self.ignore_labels)
         if self.negatives:
             for entry in read_list(root, self.split, 'neg'):
                 img_path = self._image(entry, 'neg')

@@ -29,7 +29,7 @@ from mmengine.logging import print_log
 from ..utils.table import format_table
 from .filtering import apply_filter_cfg
 
-__all__ = ['PERSON_METAINFO', 'LoadSummary', 'person_instance', 'PersonDataset',
+__all__ = ['PERSON_METAINFO', 'LoadSummary', 'UnknownLabels', 'person_instance', 'PersonDataset',
            'PersonConcatDataset', 'UNSET']
 
 #: the ``data_root`` of a set a mixed config names but the user does not have
@@ -109,6 +109,39 @@ def person_instance(box_xywh: Sequence[float], width: float, height: float, coun
     if visibility is not None:
         inst['visibility'] = float(visibility)
     return inst
+
+
+class UnknownLabels:
+    """The labels a data set does not know, each with its count and first place, collected
+    over the whole split so that one error lists them all (never dropped silently).
+
+    Args:
+        what: the word of the format, ``'labels'`` or ``'tags'``.
+        unit: what is counted, ``'boxes'`` or ``'tracks'`` (vbb objects).
+    """
+
+    def __init__(self, what: str = 'labels', unit: str = 'boxes'):
+        self.what, self.unit = what, unit
+        self.seen: 'OrderedDict[str, list]' = OrderedDict()
+
+    def add(self, label: str, where: str) -> None:
+        """Counts one box (track) of ``label``; ``where`` (file and line, record or frame)
+        is kept for its first."""
+        self.seen.setdefault(label, [0, where])[0] += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.seen)
+
+    def error(self, dataset: str, expected: str, option: str,
+              current: Sequence[str]) -> ValueError:
+        """The error: every unknown label, its count and first place, what was expected
+        and the fix (the ``option`` that makes them ignore regions, spelled out)."""
+        listed = '; '.join(f'{label!r}: {n} {self.unit}, first at {where}'
+                           for label, (n, where) in self.seen.items())
+        return ValueError(
+            f'{dataset}: unknown {self.what}: {listed}. Expected {expected}. To make them '
+            f'ignore regions, add them to {option}, e.g. '
+            f'{option}={list(current) + list(self.seen)!r}.')
 
 
 class PersonDataset(BaseDetDataset):

@@ -148,8 +148,8 @@ def test_unknown_labels_listed_with_file_and_frame(tmp_path):
     with pytest.raises(ValueError) as e:
         _build(str(tmp_path), sets=[6], frame_step=30)
     msg = str(e.value)
-    assert "'cyclist' in" in msg and 'V000.vbb from frame 4 (0-based)' in msg
-    assert "'dog' in" in msg and 'V001.vbb from frame 1 (0-based)' in msg
+    assert "'cyclist': 1 tracks, first at " in msg and 'V000.vbb frame 4 (0-based)' in msg
+    assert "'dog': 1 tracks, first at " in msg and 'V001.vbb frame 1 (0-based)' in msg
     assert "ignore_labels=['people', 'person?', 'person-fa', 'ignore', 'cyclist', 'dog']" in msg
 
 
