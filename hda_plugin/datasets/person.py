@@ -12,11 +12,14 @@
   ``filter_cfg`` removes and refuses an empty result.
 - :class:`PersonConcatDataset`: MMEngine's ``ConcatDataset`` for sets that share the label
   map. MMEngine compares every metainfo key of the mixed sets and fails on "The meta
-  information of the 1-th dataset does not match" as soon as one key describes a release
-  (``data_root``) rather than the labels (open-mmlab/mmdetection #10474, #9195, #10499);
-  MMDetection 3.3's ``ConcatDataset`` instead turns ``metainfo`` into a list, which hooks
-  and metrics reading ``metainfo['classes']`` do not expect. The label map is what must
-  agree, so that alone is compared, with an error naming the sets that disagree.
+  information of the 1-th dataset does not match" (or "... does not in the meta
+  information") as soon as one key differs or is missing (open-mmlab/mmdetection #10474,
+  #9195, #10499: palettes, extra keys). Here ``HDADataset`` carries its release root
+  (``data_root``, which ``HDABenchmarkMetric`` reads from the metainfo) and the other sets
+  do not; MMDetection 3.3's ``ConcatDataset`` instead turns ``metainfo`` into a list, which
+  hooks and metrics reading ``metainfo['classes']`` do not expect. The label map is what
+  must agree, so that alone is compared, with an error naming the sets that disagree.
+  (MMEngine's own ``ConcatDataset(..., ignore_keys=['data_root'])`` also mixes these sets.)
 """
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Union
