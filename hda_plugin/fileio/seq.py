@@ -22,14 +22,15 @@ then a timestamp (``int32`` seconds, ``uint16`` ms) and padding: 8 bytes in tota
 apart at the second frame: a zero where that frame's size should be means 16.
 """
 import struct
+from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 
 from .jpeg import encoded_shape, is_jpeg
 
-__all__ = ['SeqFormatError', 'SeqReader', 'read_seq_header', 'write_seq', 'SEQ_RAW', 'SEQ_JPEG',
-           'SEQ_PNG']
+__all__ = ['SeqFormatError', 'SeqHeader', 'SeqReader', 'parse_seq_header', 'read_seq_header',
+           'write_seq', 'SEQ_RAW', 'SEQ_JPEG', 'SEQ_PNG']
 
 SEQ_RAW = (100, 200)
 SEQ_JPEG = (102, 201)
@@ -42,6 +43,80 @@ MAX_SIDE = 32768
 
 class SeqFormatError(ValueError):
     """A ``.seq`` file that is not what its header says, naming file and frame/offset."""
+
+
+@dataclass(frozen=True)
+class SeqHeader:
+    """What the 1024-byte header of a ``.seq`` file says (:func:`read_seq_header`)."""
+    path: str
+    file_size: int
+    version: int
+    header_size: int
+    description: str
+    width: int
+    height: int
+    bit_depth: int
+    bit_depth_real: int
+    image_size_bytes: int
+    image_format: int
+    num_frames: int
+    true_image_size: int
+    fps: float
+
+    @property
+    def codec(self) -> str:
+        """``'jpg'``, ``'png'`` or ``'raw'``."""
+        return _codec(self.image_format)
+
+
+def _codec(image_format: int) -> str:
+    if image_format in SEQ_JPEG:
+        return 'jpg'
+    if image_format in SEQ_PNG:
+        return 'png'
+    return 'raw'
+
+
+def parse_seq_header(h: bytes, path: str, file_size: int) -> SeqHeader:
+    """The header of ``path`` from its first 1024 bytes ``h``, checked: magic and name,
+    a known image format, sizes in range (raw frames: their byte size) before anything is
+    allocated from them. :class:`SeqFormatError` names the file and byte offsets."""
+    if file_size < _HEADER_SIZE or len(h) < _HEADER_SIZE:
+        raise SeqFormatError(
+            f'{path}: {file_size} bytes, shorter than the 1024-byte Norpix '
+            'header: the file is truncated or not a .seq video.')
+    magic = struct.unpack_from('<I', h, 0)[0]
+    name = h[4:24].decode('utf-16-le', errors='replace')
+    if magic != _MAGIC or name != 'Norpix seq':
+        raise SeqFormatError(
+            f'{path}: bad header: expected magic 0xFEED and "Norpix seq", got '
+            f'0x{magic:X} and {name!r}. Is this a Norpix StreamPix .seq file?')
+    version, header_size = struct.unpack_from('<iI', h, 28)
+    description = h[36:548].decode('utf-16-le', errors='replace').rstrip('\x00')
+    (width, height, bit_depth, bit_depth_real, image_size_bytes, image_format, num_frames, _,
+     true_image_size) = struct.unpack_from('<9I', h, 548)
+    fps = struct.unpack_from('<d', h, 584)[0]
+    known = SEQ_RAW + SEQ_JPEG + SEQ_PNG
+    if image_format not in known:
+        raise SeqFormatError(
+            f'{path}: image format code {image_format} is not supported '
+            f'(expected one of {known}: raw, JPEG or PNG).')
+    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+        raise SeqFormatError(
+            f'{path}: header width x height (byte offsets 548, 552) is '
+            f'{width}x{height}; expected 1..{MAX_SIDE} each. The header is '
+            'corrupt; re-copy the file from the release.')
+    if _codec(image_format) == 'raw':
+        want = width * height * (bit_depth // 8)
+        if bit_depth not in (8, 24) or image_size_bytes != want:
+            raise SeqFormatError(
+                f'{path}: raw frames of {width}x{height} at {bit_depth} '
+                f'bits (byte offsets 548-556) are {want} bytes, but the header\'s image size '
+                f'(byte offset 564) says {image_size_bytes}; expected 8- or 24-bit '
+                'frames of width x height x channels bytes. The header is corrupt.')
+    return SeqHeader(str(path), file_size, version, header_size, description, width, height,
+                     bit_depth, bit_depth_real, image_size_bytes, image_format, num_frames,
+                     true_image_size, fps)
 
 
 class SeqReader:
@@ -67,56 +142,15 @@ class SeqReader:
 
     # -- header ---------------------------------------------------------------------------
     def _read_header(self):
-        if self.file_size < _HEADER_SIZE:
-            raise SeqFormatError(
-                f'{self.path}: {self.file_size} bytes, shorter than the 1024-byte Norpix '
-                'header: the file is truncated or not a .seq video.')
         self._f.seek(0)
-        h = self._f.read(_HEADER_SIZE)
-        magic = struct.unpack_from('<I', h, 0)[0]
-        name = h[4:24].decode('utf-16-le', errors='replace')
-        if magic != _MAGIC or name != 'Norpix seq':
-            raise SeqFormatError(
-                f'{self.path}: bad header: expected magic 0xFEED and "Norpix seq", got '
-                f'0x{magic:X} and {name!r}. Is this a Norpix StreamPix .seq file?')
-        self.version, self.header_size = struct.unpack_from('<iI', h, 28)
-        self.description = h[36:548].decode('utf-16-le', errors='replace').rstrip('\x00')
-        (self.width, self.height, self.bit_depth, self.bit_depth_real, self.image_size_bytes,
-         self.image_format, self.num_frames, _, self.true_image_size) = struct.unpack_from(
-             '<9I', h, 548)
-        self.fps = struct.unpack_from('<d', h, 584)[0]
-        known = SEQ_RAW + SEQ_JPEG + SEQ_PNG
-        if self.image_format not in known:
-            raise SeqFormatError(
-                f'{self.path}: image format code {self.image_format} is not supported '
-                f'(expected one of {known}: raw, JPEG or PNG).')
-        self._check_geometry()
-
-    def _check_geometry(self):
-        """Header sizes checked before anything is allocated from them."""
-        if not (0 < self.width <= MAX_SIDE and 0 < self.height <= MAX_SIDE):
-            raise SeqFormatError(
-                f'{self.path}: header width x height (byte offsets 548, 552) is '
-                f'{self.width}x{self.height}; expected 1..{MAX_SIDE} each. The header is '
-                'corrupt; re-copy the file from the release.')
-        if self.codec != 'raw':
-            return
-        ch = self.bit_depth // 8
-        want = self.width * self.height * ch
-        if self.bit_depth not in (8, 24) or self.image_size_bytes != want:
-            raise SeqFormatError(
-                f'{self.path}: raw frames of {self.width}x{self.height} at {self.bit_depth} '
-                f'bits (byte offsets 548-556) are {want} bytes, but the header\'s image size '
-                f'(byte offset 564) says {self.image_size_bytes}; expected 8- or 24-bit '
-                'frames of width x height x channels bytes. The header is corrupt.')
+        header = parse_seq_header(self._f.read(_HEADER_SIZE), self.path, self.file_size)
+        for name in SeqHeader.__dataclass_fields__:
+            if name not in ('path', 'file_size'):
+                setattr(self, name, getattr(header, name))
 
     @property
     def codec(self) -> str:
-        if self.image_format in SEQ_JPEG:
-            return 'jpg'
-        if self.image_format in SEQ_PNG:
-            return 'png'
-        return 'raw'
+        return _codec(self.image_format)
 
     # -- seek table -----------------------------------------------------------------------
     def _truncate(self, strict, index, offset, why):
@@ -291,19 +325,12 @@ def write_seq(path: str, frames, codec: str = 'jpg', padding: int = 8, fps: floa
     return n
 
 
-def read_seq_header(path: str) -> SeqReader:
+def read_seq_header(path: str) -> SeqHeader:
     """The header of a ``.seq`` (the first 1024 bytes, checked as :class:`SeqReader` checks
-    them) without its seek table: ``width``, ``height``, ``num_frames``, ``image_format``,
-    ``codec``, ``fps``, ``file_size``. Building the seek table reads a size field per frame
-    across the whole file; data sets listing frames need only these. The file is closed;
-    the object returned is not for reading frames (open a :class:`SeqReader` for that)."""
-    head = SeqReader.__new__(SeqReader)
-    head.path = str(path)
-    head.truncated_at, head.truncation_reason = None, ''
-    head.seek_table = []
-    with open(head.path, 'rb') as f:
-        head._f = f
+    them) without its seek table: building the seek table reads a size field per frame
+    across the whole file; data sets listing frames need only the header."""
+    with open(path, 'rb') as f:
         f.seek(0, 2)
-        head.file_size = f.tell()
-        head._read_header()
-    return head
+        size = f.tell()
+        f.seek(0)
+        return parse_seq_header(f.read(_HEADER_SIZE), str(path), size)

@@ -54,7 +54,7 @@ def test_person_concat_refuses_another_label_map(synthetic_release):
         PersonConcatDataset([_hda(synthetic_release, [17]), dict(type='_TwoClassSet')])
 
 
-def test_person_concat_leaves_out_unset_roots_and_says_so(synthetic_release, caplog):
+def test_person_concat_leaves_out_unset_roots_and_says_so(synthetic_release):
     from mmengine.logging import MMLogger
     MMLogger.get_instance('mmengine')  # print_log(logger='current') needs one
     mixed = PersonConcatDataset([
