@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from hda_plugin.engine.work_dir_lock import WorkDirInUseError, work_dir_lock  # noqa: E402
@@ -129,8 +130,9 @@ def check_user_options(opts, fixed):
 
 
 def show(cmd):
-    return ' '.join(shlex.quote(c) if not c.endswith('*.pth') else
-                    shlex.quote(osp.dirname(c)) + '/' + osp.basename(c) for c in cmd)
+    """``cmd`` as one shell line; a ``"$(...)"`` item (a checkpoint found when the line
+    runs, :func:`fold_line`) is left to the shell."""
+    return ' '.join(c if c.startswith('"$(') else shlex.quote(c) for c in cmd)
 
 
 class CrossVal:
@@ -342,6 +344,12 @@ def fold_status(cv, seeds):
         for f in cv.folds:
             wd, det = cv.fold_dir(seed, f.fold), cv.detector(seed)
             ok, why = fold_complete(wd, det, f.test_cameras)
+            if ok and osp.isfile(osp.join(wd, TRAINED)) and not osp.isfile(osp.join(wd, DONE)):
+                # this tool trained the fold and its test has not finished since: the
+                # detections there may be an earlier test's (of an earlier checkpoint)
+                ok, why = False, (f'{osp.join(wd, TRAINED)} is there but not '
+                                  f'{osp.join(wd, DONE)}: its test did not finish after its '
+                                  f'training (run --fold {f.fold} --seeds {seed} to test it)')
             if ok:
                 rec = read_json(osp.join(wd, DONE)) or {}
                 if not rec:
@@ -356,8 +364,11 @@ def fold_status(cv, seeds):
 
 def fold_line(cv, seed, fold):
     """One line that runs one fold x seed: its training, then its test on the checkpoint
-    save_best kept (a shell glob: MMEngine names it after its iteration)."""
-    ckpt = osp.join(cv.fold_dir(seed, fold.fold), f'best_{SELECTION_KEY.replace("/", "_")}_*.pth')
+    save_best kept (found when the line runs, by :func:`best_checkpoint`: MMEngine names it
+    after its iteration)."""
+    find = ('from hda_plugin.evaluation.cross_validation import best_checkpoint as b; '
+            f'print(b({cv.fold_dir(seed, fold.fold)!r}))')
+    ckpt = f'"$(python -c {shlex.quote(find)})"'
     return (f'{show(cv.train_cmd(seed, fold, True, "python"))} && '
             f'{show(cv.test_cmd(seed, fold, ckpt, "python"))}')
 
@@ -392,8 +403,12 @@ def collect(cv, seeds, finished):
     bench = (f'python tools/analysis/hda_benchmark.py {shlex.quote(cv.root)} --detector '
              + ' '.join(cv.detector(s) for s in seeds)
              + ' --cameras ' + ' '.join(map(str, runs[0]['pool_cameras'])))
+    if boot is not None:  # the intervals too, from the same resamples
+        bench += (f' --bootstrap {boot.resamples} --ci {boot.ci} --seed {boot.seed} '
+                  f'--block-frames {boot.block_frames}')
     summary = dict({k: v for k, v in cv.plan.items() if k != 'folds'}, seeds=list(seeds),
                    folds=folds, runs=runs, mean=mean, std=std, benchmark_command=bench,
+                   bootstrap=asdict(boot) if boot is not None else None,
                    note='hda/MR-2: protocol hda-benchmark (dbEval.m) on the pooled allD.txt; '
                    'caltech/<setting>/MR-2: protocol caltech (the config\'s CaltechMetric) '
                    'on the same pooled detections and the test set\'s vbb ground truth; '

@@ -44,7 +44,8 @@ __all__ = ['CrossValError', 'CrossValFold', 'FOLD_RULE', 'VAL_RULE', 'SELECTION_
            'camera_overrides', 'config_fingerprint', 'pool_detections', 'score_pool',
            'link_release', 'caltech_pool', 'caltech_table', 'mean_std', 'summary_table',
            'PLAN_FILE', 'SUMMARY_FILE',
-           'check_record', 'write_json', 'read_json', 'fold_complete', 'best_checkpoint']
+           'check_record', 'write_json', 'read_json', 'fold_complete', 'best_checkpoint',
+           'checkpoint_best_score']
 
 #: The fold rule, as printed.
 FOLD_RULE = (
@@ -304,11 +305,40 @@ def check_record(path: str, record: Optional[Mapping], expected: Mapping,
 
 def best_checkpoint(work_dir: str, key: str = SELECTION_KEY) -> Optional[str]:
     """The checkpoint MMEngine's ``save_best=key`` kept in ``work_dir``
-    (``best_<key with / as _>_<iter_N|epoch_N>.pth``; the newest when several), or None."""
+    (``best_<key with / as _>_<iter_N|epoch_N>.pth``), or None.
+
+    MMEngine keeps one such file, but a run killed after writing a new best file and before
+    re-saving its regular checkpoint resumes without knowing that file, and may write a
+    second one later (of a score better than the best it knew, not than the file it forgot).
+    With several, the one of the best score is taken: each best file records its own score
+    (``message_hub.runtime_info.best_score``, set just before the file is written; read
+    through the safe loader), lower wins for ``hda/MR-2`` (``rule='less'``), the earlier
+    iteration on ties, as MMEngine's strict comparison keeps it."""
     pattern = osp.join(glob.escape(work_dir), f'best_{key.replace("/", "_")}_*.pth')
     found = sorted(glob.glob(pattern),
                    key=lambda p: (int((re.findall(r'(\d+)\.pth$', p) or ['-1'])[0]), p))
-    return found[-1] if found else None
+    if len(found) <= 1:
+        return found[0] if found else None
+    scored = [(checkpoint_best_score(p), i, p) for i, p in enumerate(found)]
+    unknown = [p for score, _, p in scored if score is None]
+    if unknown:
+        raise CrossValError(
+            f'{work_dir}: {len(found)} best checkpoints ({", ".join(map(osp.basename, found))})'
+            f' and {", ".join(map(osp.basename, unknown))} records no best_score in its '
+            'message hub: it was not written by MMEngine\'s save_best. Remove the files that '
+            'are not the run\'s own and run again.')
+    return min(scored)[2]
+
+
+def checkpoint_best_score(path: str) -> Optional[float]:
+    """The ``best_score`` an MMEngine checkpoint's message hub holds (None without one),
+    loaded with the allowlist of :mod:`hda_plugin.safe_pickle` (no file runs code)."""
+    from ..safe_pickle import safe_torch_load
+    ckpt = safe_torch_load(path, map_location='cpu')
+    hub = ckpt.get('message_hub') if isinstance(ckpt, dict) else None
+    info = hub.get('runtime_info') if isinstance(hub, dict) else None
+    score = info.get('best_score') if isinstance(info, dict) else None
+    return None if score is None else float(score)
 
 
 def fold_complete(fold_dir: str, detector: str, cameras: Sequence[int]) -> Tuple[bool, str]:

@@ -6,6 +6,7 @@ import json
 import os
 import os.path as osp
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from mmengine.config import Config
 from hda_plugin.evaluation.cross_validation import (
     CrossValError,
     assign_folds,
+    best_checkpoint,
     check_record,
     find_hda_datasets,
     make_folds,
@@ -182,14 +184,17 @@ def test_cross_validation_end_to_end(full_run, synthetic_release, tmp_path):
             key = f'caltech/Reasonable/MR-2_cam{c}'
             assert run[key] == pytest.approx(f['test_metrics']['0'][key], abs=1e-4), key
     assert 'protocol caltech' in out and 'Reasonable' in out
-    # the benchmark tool on the pooled folder gives the summary's figures
+    # the benchmark tool on the pooled folder, as summary.json's command runs it, gives the
+    # summary's figures and intervals (cross_val's default 1000 resamples)
     js = tmp_path / 'mr.json'
-    p = subprocess.run([sys.executable, 'tools/analysis/hda_benchmark.py', str(work),
-                        '--detector', f'{NAME}_seed0', '--bootstrap', '1000', '--json',
-                        str(js)], cwd=ROOT, env=run_env(), capture_output=True, text=True,
-                       timeout=300)
+    bench_cmd = shlex.split(summary['benchmark_command'])
+    assert bench_cmd[:2] == ['python', 'tools/analysis/hda_benchmark.py'] and \
+        '--bootstrap' in bench_cmd, bench_cmd
+    assert summary['bootstrap']['resamples'] == 1000 and summary['bootstrap']['seed'] == 0
+    p = subprocess.run([sys.executable] + bench_cmd[1:] + ['--json', str(js)], cwd=ROOT,
+                       env=run_env(), capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
-    bench = json.load(open(js))  # figures and intervals (cross_val's default 1000 resamples)
+    bench = json.load(open(js))
     assert 'hda/MR-2_ci95' in run and 'hda/MR-2_ci95_cam17' in run
     assert {f'hda/{k}': v for k, v in bench.items() if k not in ('bootstrap', 'detectors')} \
         == {k: v for k, v in run.items() if k.startswith('hda/')}
@@ -201,6 +206,19 @@ def test_cross_validation_end_to_end(full_run, synthetic_release, tmp_path):
     assert rc == 0 and again.count('finished before') == 3, again[-3000:]
     assert 'training on' not in again
     assert json.load(open(work / 'summary.json'))['runs'] == summary['runs']
+    # --dry-run: one line per fold; its test step finds the checkpoint save_best kept
+    rc, dry = _run(_cmd(synthetic_release, work, '--dry-run'))
+    assert rc == 0, dry[-2000:]
+    lines = [ln for ln in dry.splitlines() if 'tools/train.py' in ln]
+    assert len(lines) == 3 and all('tools/test.py' in ln for ln in lines), dry[-2000:]
+    for f, line in zip(folds, lines):
+        assert f'--work-dir {f["work_dirs"]["0"]} ' in line
+        find = re.search(r'"\$\(python -c (.+?)\)"', line)
+        assert find, line
+        code = shlex.split(find.group(1))[0]
+        got = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=run_env(),
+                             capture_output=True, text=True, timeout=120)
+        assert got.stdout.strip() == f['checkpoints']['0'], got.stderr[-2000:]
     # another config's settings in the same folder: refused, naming the plan file
     rc, other = _run(_cmd(synthetic_release, work) + ['train_cfg.max_iters=3'])
     assert rc == 1 and 'cross_val_plan.json was written for another cross-validation: its ' \
@@ -233,6 +251,40 @@ def test_killed_during_second_fold_resumes_to_the_same_pooled_files(full_run, sy
     assert _pooled(work) == ref and len(ref) == 3
     assert json.load(open(work / 'summary.json'))['runs'] == \
         json.load(open(full_run[0] / 'summary.json'))['runs']
+    # a fold trained by the tool whose test has not finished since (its detections may be an
+    # earlier test's): --collect lists it and writes nothing
+    os.remove(work / 'seed0' / 'fold1' / 'cross_val_done.json')
+    os.remove(work / 'summary.json')
+    rc, out = _run(_cmd(synthetic_release, work, '--collect'))
+    assert rc == 1 and '1 of 3 folds are not finished' in out, out[-3000:]
+    assert 'its test did not finish after its training (run --fold 1 --seeds 0' in out
+    assert not (work / 'summary.json').exists()
+
+
+def _checkpoint(path, score):
+    import torch
+    hub = {'runtime_info': {} if score is None else {'best_score': score}, 'log_scalars': {}}
+    torch.save({'meta': {'iter': 1}, 'state_dict': {}, 'message_hub': hub}, str(path))
+
+
+def test_best_checkpoint_of_several_is_the_best_score(tmp_path):
+    """A run killed between MMEngine's best file and its regular checkpoint's re-save
+    resumes without knowing that file and may write a second, worse one: the best score
+    wins, the earlier iteration on ties; one file is taken as it is."""
+    assert best_checkpoint(str(tmp_path)) is None
+    (tmp_path / 'best_hda_MR-2_iter_900.pth').write_bytes(b'not read when alone')
+    assert best_checkpoint(str(tmp_path)) == str(tmp_path / 'best_hda_MR-2_iter_900.pth')
+    _checkpoint(tmp_path / 'best_hda_MR-2_iter_900.pth', 0.45)
+    _checkpoint(tmp_path / 'best_hda_MR-2_iter_300.pth', 0.40)
+    assert best_checkpoint(str(tmp_path)) == str(tmp_path / 'best_hda_MR-2_iter_300.pth')
+    _checkpoint(tmp_path / 'best_hda_MR-2_iter_600.pth', 0.40)
+    assert best_checkpoint(str(tmp_path)) == str(tmp_path / 'best_hda_MR-2_iter_300.pth')
+    _checkpoint(tmp_path / 'best_hda_MR-2_iter_1150.pth', 0.30)
+    assert best_checkpoint(str(tmp_path)) == str(tmp_path / 'best_hda_MR-2_iter_1150.pth')
+    _checkpoint(tmp_path / 'best_hda_MR-2_iter_50.pth', None)
+    with pytest.raises(CrossValError, match=r'best_hda_MR-2_iter_50\.pth records no '
+                       'best_score'):
+        best_checkpoint(str(tmp_path))
 
 
 def test_link_release_links_the_release_but_never_the_pooled_folders(tmp_path):

@@ -29,7 +29,9 @@ def test_tables_from_folders_and_summaries(tmp_path, capsys):
     summ = _summary(str(tmp_path / 'cv' / 'summary.json'), [
         {'seed': s, 'detector': f'SSD_x{s}_seed{s}', 'hda/MR-2': m, 'hda/MR-2_cam17': c,
          'hda/MR-2_ci95': [m - .03, m + .04], 'hda/MR-2_ci95_cam17': [c - .05, c + .06]}
-        for s, m, c in ((0, .50, .40), (1, .54, .44), (2, .52, .42))])
+        for s, m, c in ((0, .50, .40), (1, .54, .44), (2, .52, .42))],
+        bootstrap=dict(resamples=1000, ci=0.95, seed=0, block_frames=50,
+                       interval='percentile (numpy linear interpolation)'))
     out = str(tmp_path / 'tables')
     det_dir = osp.join(root, 'hda_detections')
     paths = tool.main([osp.join(det_dir, 'DetB'), osp.join(det_dir, 'DetA'), '--summary',
@@ -54,6 +56,10 @@ def test_tables_from_folders_and_summaries(tmp_path, capsys):
     # and each seed's pooled figure with its bootstrap interval (cross_val.py --bootstrap)
     assert '| SSD_x1_seed1 | 54.0 [51.0, 58.0] | 44.0 [39.0, 50.0] | – |' in md
     assert md.index('| SSD_x2_seed2 |') < md.index('| SSD_x0 (3 seeds) |')
+    # the caption says how each kind of interval was drawn: its own, the summary's
+    assert 'interval of 200 resamples of 5-frame blocks within each camera, seed 0' in md
+    assert ("SSD_x0 seeds [ci95]: cross_val.py's percentile (numpy linear interpolation) "
+            'interval of 1000 resamples of 50-frame blocks within each camera, seed 0') in md
     assert '| detector | pool | cam17 | cam60 |' in md
     # LaTeX: booktabs, underscores and percent signs escaped
     assert r'\toprule' in tex and r'\midrule' in tex and r'\bottomrule' in tex

@@ -93,8 +93,9 @@ _CI_KEY = re.compile(r'hda/MR-2_(ci[\d.]+)(?:_(cam\d+))?')
 
 
 def load_summary(path):
-    """``(row name, {group: [values over runs]}, number of runs)`` of a cross-validation
-    summary.json; a clear error naming the file and what is missing."""
+    """``(row name, {group: [values over runs]}, number of runs, each run's row, the
+    resampling settings of its intervals or None)`` of a cross-validation summary.json; a
+    clear error naming the file and what is missing."""
     try:
         with open(path, encoding='utf-8') as f:
             data = json.load(f)
@@ -133,7 +134,8 @@ def load_summary(path):
     name = runs[0].get('detector')
     name = _SEED_SUFFIX.sub('', str(name)) if name else \
         osp.basename(osp.dirname(osp.abspath(path)))
-    return name, values, len(runs), per_run
+    boot = data.get('bootstrap')  # cross_val.py's resampling settings (None: no intervals)
+    return name, values, len(runs), per_run, boot if isinstance(boot, dict) else None
 
 
 def _pct(x):
@@ -152,7 +154,7 @@ def build_rows(results, boot, summaries):
                 cell += f' [{_pct(lo)}, {_pct(hi)}]'
             cells[group] = cell
         rows.append((det, cells))
-    for name, values, n, per_run in summaries:
+    for name, values, n, per_run, _ in summaries:
         rows += per_run  # each seed's pooled figure, with its interval
         cells = OrderedDict(
             (g, f'{_pct(np.mean(v))} ± {_pct(np.std(v, ddof=1) if len(v) > 1 else 0.0)}')
@@ -212,6 +214,12 @@ def main(argv=None):
                     f'{s.seed}')
     if summaries:
         caption += '; cross-validation rows: mean ± std (n-1) over seeds'
+    for name, *_, sb in summaries:  # each seed's interval, as cross_val.py drew it
+        if sb:
+            caption += (f'; {name} seeds [{ci_key(sb.get("ci", 0.95))}]: cross_val.py\'s '
+                        f'{sb.get("interval")} interval of {sb.get("resamples")} resamples of '
+                        f'{sb.get("block_frames")}-frame blocks within each camera, seed '
+                        f'{sb.get("seed")}')
     paths = [osp.join(args.out, 'results.md'), osp.join(args.out, 'results.tex')]
     write_atomic(markdown(columns, rows, caption), paths[0], mode='w', encoding='utf-8')
     write_atomic(latex(columns, rows, caption), paths[1], mode='w', encoding='utf-8')
